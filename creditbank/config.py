@@ -1,0 +1,30 @@
+"""Settings, read from the environment in one place.
+
+Only ``api`` and ``cli`` read settings; the core takes explicit arguments. Every variable is
+prefixed ``CREDITBANK_``; for example ``CREDITBANK_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///./creditbank.db"
+
+
+class Settings(BaseSettings):
+    """Process-wide settings. Construct once at the edge and pass values inward."""
+
+    model_config = SettingsConfigDict(env_prefix="CREDITBANK_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    #: The log's private key (PKCS#8 PEM, encrypted unless created with --insecure-dev-key).
+    log_key_file: Path = Path("./creditbank-log.key")
+    #: Passphrase that decrypts ``log_key_file``. Never logged.
+    log_key_passphrase: SecretStr | None = None
+    #: The checkpoint origin line and signed-note key name of this log.
+    origin: str = "creditbank.example/log"

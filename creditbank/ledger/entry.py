@@ -1,0 +1,276 @@
+"""Entries, their Ed25519 signatures, and the leaf objects the log stores.
+
+Three layers of one record, each a frozen dataclass that can only exist when valid:
+
+* :class:`Entry` is what an actor says: ``type``, ``actor``, ``claimed_at``, ``nonce`` and a
+  type-specific ``body``. Its signed bytes are ``ENTRY_DOMAIN || JCS(entry)``; the prefix keeps an
+  entry signature from ever being valid for any other message type (a checkpoint, a token).
+* :class:`SignedEntry` adds the signature block ``{"alg", "public_key", "sig"}``. The public key
+  travels with the signature so that any third party can check every signature offline from the
+  leaf alone; whether that key *belonged to that actor at that time* is a rule of the accounts
+  layer, which knows the actor registry.
+* :class:`Leaf` is what the log commits to: the signed entry plus the log's ``integrated_at``. Its
+  bytes are ``JCS(leaf object)``; they are stored as they are and hashed on every verification.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from creditbank.errors import EntryFormatError, SignatureError
+from creditbank.ledger.canonical import canonical_bytes, canonical_object, parse_json
+
+__all__ = [
+    "ENTRY_DOMAIN",
+    "Entry",
+    "Leaf",
+    "SignedEntry",
+    "format_time",
+    "key_id_of",
+    "parse_time",
+    "public_key_from_b64",
+    "public_key_to_b64",
+    "sign_entry",
+]
+
+ENTRY_DOMAIN = b"creditbank-entry/v1\n"
+SIGNATURE_ALG = "Ed25519"
+
+_TYPE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
+_ACTOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds and a ``Z``: one spelling per instant, so bytes are stable."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str, what: str = "time") -> datetime:
+    if not isinstance(text, str) or not _TIME.match(text):
+        raise EntryFormatError(f"{what} must be RFC 3339 UTC like 2026-01-31T08:00:00Z")
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise EntryFormatError(f"{what} is not a real date and time: {text}") from exc
+
+
+def public_key_to_b64(key: Ed25519PublicKey) -> str:
+    return base64.b64encode(key.public_bytes_raw()).decode("ascii")
+
+
+def public_key_from_b64(text: str) -> Ed25519PublicKey:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise EntryFormatError("public_key is not base64") from exc
+    if len(raw) != 32:
+        raise EntryFormatError("public_key must be a 32-byte Ed25519 key")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def key_id_of(public_key_b64: str) -> str:
+    """Short stable id of an actor key: the first 8 bytes of SHA-256 of the raw key, in hex."""
+    return hashlib.sha256(base64.b64decode(public_key_b64)).hexdigest()[:16]
+
+
+def _require_keys(obj: Any, required: set[str], what: str) -> Mapping[str, Any]:
+    if not isinstance(obj, Mapping):
+        raise EntryFormatError(f"{what} must be a JSON object")
+    keys = set(obj)
+    if keys != required:
+        missing, extra = sorted(required - keys), sorted(keys - required)
+        detail = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"unknown {', '.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        raise EntryFormatError(f"{what}: {detail}")
+    return obj
+
+
+@dataclass(frozen=True, eq=False)
+class Entry:
+    """What an actor asserts. Construct with :meth:`create` or :meth:`from_json`."""
+
+    type: str
+    actor: str
+    claimed_at: str
+    nonce: str
+    body: Mapping[str, Any]
+    canonical: bytes = field(repr=False)
+
+    @classmethod
+    def create(
+        cls, *, type: str, actor: str, nonce: str, body: Mapping[str, Any], claimed_at: datetime
+    ) -> Entry:
+        return cls.from_json(
+            {
+                "type": type,
+                "actor": actor,
+                "claimed_at": format_time(claimed_at),
+                "nonce": nonce,
+                "body": dict(body),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Entry:
+        obj = _require_keys(obj, {"type", "actor", "claimed_at", "nonce", "body"}, "entry")
+        if not isinstance(obj["type"], str) or not _TYPE.match(obj["type"]):
+            raise EntryFormatError("entry.type must look like 'certificate.issued'")
+        if not isinstance(obj["actor"], str) or not _ACTOR.match(obj["actor"]):
+            raise EntryFormatError("entry.actor must be 1-128 of A-Z a-z 0-9 _ . : -")
+        if not isinstance(obj["nonce"], str) or not _NONCE.match(obj["nonce"]):
+            raise EntryFormatError("entry.nonce must be 8-128 of A-Z a-z 0-9 _ -")
+        parse_time(obj["claimed_at"], "entry.claimed_at")
+        if not isinstance(obj["body"], Mapping):
+            raise EntryFormatError("entry.body must be a JSON object")
+        data = dict(obj)
+        return cls(
+            type=data["type"],
+            actor=data["actor"],
+            claimed_at=data["claimed_at"],
+            nonce=data["nonce"],
+            body=data["body"],
+            canonical=canonical_bytes(data),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "actor": self.actor,
+            "claimed_at": self.claimed_at,
+            "nonce": self.nonce,
+            "body": self.body,
+        }
+
+    @property
+    def signed_message(self) -> bytes:
+        return ENTRY_DOMAIN + self.canonical
+
+
+@dataclass(frozen=True, eq=False)
+class SignedEntry:
+    """An entry with its actor's Ed25519 signature. Existence does not imply a valid signature:
+    call :meth:`verify` (the log does, on every append and every audit)."""
+
+    entry: Entry
+    public_key: str
+    signature: str
+
+    @property
+    def key_id(self) -> str:
+        return key_id_of(self.public_key)
+
+    @classmethod
+    def from_json(cls, obj: Any) -> SignedEntry:
+        obj = _require_keys(obj, {"entry", "signature"}, "signed entry")
+        sig = _require_keys(obj["signature"], {"alg", "public_key", "sig"}, "signature")
+        if sig["alg"] != SIGNATURE_ALG:
+            raise EntryFormatError(f"signature.alg must be {SIGNATURE_ALG!r}")
+        public_key_from_b64(sig["public_key"])
+        _decode_sig(sig["sig"])
+        return cls(
+            entry=Entry.from_json(obj["entry"]), public_key=sig["public_key"], signature=sig["sig"]
+        )
+
+    def signature_json(self) -> dict[str, str]:
+        return {"alg": SIGNATURE_ALG, "public_key": self.public_key, "sig": self.signature}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"entry": self.entry.to_json(), "signature": self.signature_json()}
+
+    def verify(self) -> None:
+        """Raise :class:`SignatureError` unless the signature is valid for the embedded key."""
+        try:
+            public_key_from_b64(self.public_key).verify(
+                _decode_sig(self.signature), self.entry.signed_message
+            )
+        except InvalidSignature as exc:
+            raise SignatureError(
+                f"signature of entry {self.entry.type} by {self.entry.actor} "
+                f"(nonce {self.entry.nonce}) does not verify"
+            ) from exc
+
+
+def _decode_sig(text: Any) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise EntryFormatError("signature.sig is not base64") from exc
+    if len(raw) != 64:
+        raise EntryFormatError("signature.sig must be a 64-byte Ed25519 signature")
+    return raw
+
+
+def sign_entry(entry: Entry, private_key: Ed25519PrivateKey) -> SignedEntry:
+    signature = private_key.sign(entry.signed_message)
+    return SignedEntry(
+        entry=entry,
+        public_key=public_key_to_b64(private_key.public_key()),
+        signature=base64.b64encode(signature).decode("ascii"),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Leaf:
+    """The object the log commits to; ``data`` is exactly the stored, hashed bytes."""
+
+    signed: SignedEntry
+    integrated_at: str
+    data: bytes = field(repr=False)
+
+    @classmethod
+    def wrap(cls, signed: SignedEntry, integrated_at: datetime) -> Leaf:
+        return cls.wrap_at(signed, format_time(integrated_at))
+
+    @classmethod
+    def wrap_at(cls, signed: SignedEntry, stamp: str) -> Leaf:
+        data = canonical_object(
+            {
+                "entry": signed.entry.canonical,
+                "integrated_at": canonical_bytes(stamp),
+                "signature": canonical_bytes(signed.signature_json()),
+            }
+        )
+        return cls(signed=signed, integrated_at=stamp, data=data)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Leaf:
+        """Parse stored or received leaf bytes; they must be canonical, byte for byte."""
+        obj = _require_keys(parse_json(data), {"entry", "integrated_at", "signature"}, "leaf")
+        parse_time(obj["integrated_at"], "leaf.integrated_at")
+        signed = SignedEntry.from_json({"entry": obj["entry"], "signature": obj["signature"]})
+        leaf = cls.wrap_at(signed, obj["integrated_at"])
+        # Rebuilding from canonical parts is byte-identical only if ``data`` was canonical.
+        if leaf.data != data:
+            raise EntryFormatError("leaf bytes are not in RFC 8785 canonical form")
+        return leaf
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entry": self.signed.entry.to_json(),
+            "integrated_at": self.integrated_at,
+            "signature": self.signed.signature_json(),
+        }
+
+    @property
+    def entry(self) -> Entry:
+        return self.signed.entry

@@ -1,0 +1,361 @@
+"""Merkle tree hashing and proofs of RFC 9162 (Certificate Transparency v2), section 2.1.
+
+Pure functions only. The tree over ``n`` leaves is the one the RFC defines: leaf hash
+``SHA-256(0x00 || leaf)``, interior node ``SHA-256(0x01 || left || right)``, split at the largest
+power of two strictly below ``n``. Every subtree that recursion visits is *aligned*: it covers leaves
+``[k * 2**level, (k + 1) * 2**level)`` when complete, or a right-edge range ``[start, n)``. That is
+what lets a store keep only complete subtrees (:class:`NodeId`) and still answer any proof at any
+tree size with O(log n) reads: the ``*_from_nodes`` functions take a ``node(level, index)`` lookup
+and never touch leaves. :func:`nodes_for_inclusion` and :func:`nodes_for_consistency` list the nodes
+a proof needs so a store can fetch them in one query.
+
+The list-based functions (:func:`root_hash`, :func:`inclusion_proof`, :func:`consistency_proof`) are
+the reference the storage-backed prover is tested against. The verifiers follow RFC 9162 2.1.3.2
+and 2.1.4.2 and raise :class:`~creditbank.errors.ProofError`; they never return ``False``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from creditbank.errors import ProofError
+
+__all__ = [
+    "EMPTY_ROOT",
+    "HASH_SIZE",
+    "CompactRange",
+    "NodeId",
+    "consistency_proof",
+    "consistency_proof_from_nodes",
+    "inclusion_proof",
+    "inclusion_proof_from_nodes",
+    "leaf_hash",
+    "node_hash",
+    "nodes_for_consistency",
+    "nodes_for_inclusion",
+    "nodes_for_root",
+    "root_from_nodes",
+    "root_hash",
+    "verify_consistency",
+    "verify_inclusion",
+]
+
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+@dataclass(frozen=True, slots=True)
+class NodeId:
+    """A complete subtree: ``2**level`` leaves starting at leaf ``index * 2**level``."""
+
+    level: int
+    index: int
+
+
+NodeLookup = Callable[[NodeId], bytes]
+
+
+def leaf_hash(leaf: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _split(n: int) -> int:
+    """Largest power of two strictly less than ``n`` (n >= 2)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+# --- proofs over complete-subtree lookups -------------------------------------------------------
+
+
+def _range_hash(start: int, end: int, node: NodeLookup) -> bytes:
+    """Hash of leaves ``[start, end)``, an aligned range as produced by the RFC recursion."""
+    size = end - start
+    if size & (size - 1) == 0:  # a complete subtree
+        level = size.bit_length() - 1
+        return node(NodeId(level, start >> level))
+    k = _split(size)
+    return node_hash(_range_hash(start, start + k, node), _range_hash(start + k, end, node))
+
+
+def root_from_nodes(tree_size: int, node: NodeLookup) -> bytes:
+    """Root hash of a tree of ``tree_size`` leaves from its complete subtrees."""
+    if tree_size < 0:
+        raise ValueError("tree size must not be negative")
+    if tree_size == 0:
+        return EMPTY_ROOT
+    return _range_hash(0, tree_size, node)
+
+
+def inclusion_proof_from_nodes(index: int, tree_size: int, node: NodeLookup) -> list[bytes]:
+    """RFC 9162 2.1.3.1 PATH(index, D[0:tree_size]) from complete-subtree lookups."""
+    if not 0 <= index < tree_size:
+        raise ValueError(f"index {index} is outside a tree of size {tree_size}")
+    path: list[bytes] = []
+    start, end = 0, tree_size
+    # Walk down from the root, collecting the sibling of each subtree that contains ``index``.
+    while end - start > 1:
+        k = _split(end - start)
+        if index < start + k:
+            path.append(_range_hash(start + k, end, node))
+            end = start + k
+        else:
+            path.append(_range_hash(start, start + k, node))
+            start += k
+    path.reverse()
+    return path
+
+
+def consistency_proof_from_nodes(old_size: int, new_size: int, node: NodeLookup) -> list[bytes]:
+    """RFC 9162 2.1.4.1 PROOF(old_size, D[0:new_size]) from complete-subtree lookups."""
+    if not 0 <= old_size <= new_size:
+        raise ValueError(f"cannot prove consistency from size {old_size} to {new_size}")
+    if old_size == 0 or old_size == new_size:
+        return []
+    proof: list[bytes] = []
+    start, end, complete = 0, new_size, True
+    # SUBPROOF(m, D[start:end], complete), unrolled: m is relative to ``start``.
+    m = old_size
+    while True:
+        n = end - start
+        if m == n:
+            if not complete:
+                proof.append(_range_hash(start, end, node))
+            break
+        k = _split(n)
+        if m <= k:
+            proof.append(_range_hash(start + k, end, node))
+            end = start + k
+        else:
+            proof.append(_range_hash(start, start + k, node))
+            start += k
+            m -= k
+            complete = False
+    proof.reverse()
+    return proof
+
+
+def _recording_lookup() -> tuple[list[NodeId], NodeLookup]:
+    seen: list[NodeId] = []
+
+    def lookup(node_id: NodeId) -> bytes:
+        seen.append(node_id)
+        return bytes(HASH_SIZE)
+
+    return seen, lookup
+
+
+def nodes_for_inclusion(index: int, tree_size: int) -> list[NodeId]:
+    """The complete subtrees :func:`inclusion_proof_from_nodes` reads, in a stable order.
+
+    The proof's control flow does not depend on hash values, so a dry run with a recording
+    lookup names exactly the nodes to fetch.
+    """
+    seen, lookup = _recording_lookup()
+    inclusion_proof_from_nodes(index, tree_size, lookup)
+    return list(dict.fromkeys(seen))
+
+
+def nodes_for_consistency(old_size: int, new_size: int) -> list[NodeId]:
+    """The complete subtrees :func:`consistency_proof_from_nodes` reads."""
+    seen, lookup = _recording_lookup()
+    consistency_proof_from_nodes(old_size, new_size, lookup)
+    return list(dict.fromkeys(seen))
+
+
+def nodes_for_root(tree_size: int) -> list[NodeId]:
+    """The complete subtrees :func:`root_from_nodes` reads (the tree's compact range)."""
+    seen, lookup = _recording_lookup()
+    root_from_nodes(tree_size, lookup)
+    return list(dict.fromkeys(seen))
+
+
+# --- a compact range: the right edge of a growing tree ------------------------------------------
+
+
+class CompactRange:
+    """The complete subtrees on the right edge of a tree, enough to append and to compute roots.
+
+    Appending a leaf hash yields every complete subtree it completes, which is what a store
+    persists so that later proofs need O(log n) reads. Memory is O(log n) whatever the size.
+    """
+
+    __slots__ = ("_size", "_stack")
+
+    def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
+        expected = [NodeId(level, 0) for level in _decomposition(size)]
+        if len(hashes) != len(expected):
+            raise ValueError(f"a compact range of size {size} has {len(expected)} hashes")
+        self._size = size
+        self._stack = list(hashes)  # highest subtree first, as in ``decomposition``
+
+    @staticmethod
+    def node_ids(size: int) -> list[NodeId]:
+        """The complete subtrees whose hashes describe a tree of ``size`` leaves, left to right."""
+        ids: list[NodeId] = []
+        start = 0
+        for level in _decomposition(size):
+            ids.append(NodeId(level, start >> level))
+            start += 1 << level
+        return ids
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def hashes(self) -> list[bytes]:
+        return list(self._stack)
+
+    def append(self, hashed_leaf: bytes) -> list[tuple[NodeId, bytes]]:
+        """Add one leaf hash; return every complete subtree this completes (the leaf first)."""
+        index = self._size
+        created = [(NodeId(0, index), hashed_leaf)]
+        current = hashed_leaf
+        level = 0
+        while index & 1:
+            current = node_hash(self._stack.pop(), current)
+            level += 1
+            index >>= 1
+            created.append((NodeId(level, index), current))
+        self._stack.append(current)
+        self._size += 1
+        return created
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        current = self._stack[-1]
+        for left in reversed(self._stack[:-1]):
+            current = node_hash(left, current)
+        return current
+
+
+def _decomposition(size: int) -> list[int]:
+    """Levels of the complete subtrees that make up ``size`` leaves, largest first."""
+    return [bit for bit in range(size.bit_length() - 1, -1, -1) if size >> bit & 1]
+
+
+# --- reference functions over raw leaves --------------------------------------------------------
+
+
+def _node_table(leaves: Iterable[bytes]) -> tuple[int, dict[NodeId, bytes]]:
+    table: dict[NodeId, bytes] = {}
+    compact = CompactRange()
+    for leaf in leaves:
+        table.update(compact.append(leaf_hash(leaf)))
+    return compact.size, table
+
+
+def root_hash(leaves: Sequence[bytes]) -> bytes:
+    """MTH(D[0:n]) of RFC 9162 2.1.1 over raw leaf inputs."""
+    size, table = _node_table(leaves)
+    return root_from_nodes(size, table.__getitem__)
+
+
+def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
+    """PATH(index, D[0:n]) of RFC 9162 2.1.3.1 over raw leaf inputs."""
+    size, table = _node_table(leaves)
+    return inclusion_proof_from_nodes(index, size, table.__getitem__)
+
+
+def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
+    """PROOF(old_size, D[0:n]) of RFC 9162 2.1.4.1 over raw leaf inputs."""
+    size, table = _node_table(leaves)
+    return consistency_proof_from_nodes(old_size, size, table.__getitem__)
+
+
+# --- verification (RFC 9162 2.1.3.2 and 2.1.4.2) ------------------------------------------------
+
+
+def _check_hash(value: bytes, what: str) -> None:
+    if not isinstance(value, bytes) or len(value) != HASH_SIZE:
+        raise ProofError(f"{what} is not a {HASH_SIZE}-byte SHA-256 hash")
+
+
+def verify_inclusion(
+    leaf_hash: bytes, index: int, tree_size: int, proof: Sequence[bytes], root: bytes
+) -> None:
+    """Check that ``leaf_hash`` is leaf ``index`` of the tree of ``tree_size`` with ``root``."""
+    _check_hash(leaf_hash, "leaf hash")
+    _check_hash(root, "root hash")
+    for i, item in enumerate(proof):
+        _check_hash(item, f"proof[{i}]")
+    if not 0 <= index < tree_size:
+        raise ProofError(f"index {index} is outside a tree of size {tree_size}")
+    fn, sn = index, tree_size - 1
+    r = leaf_hash
+    for p in proof:
+        if sn == 0:
+            raise ProofError("inclusion proof is longer than the tree is deep")
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError("inclusion proof is shorter than the tree is deep")
+    if r != root:
+        raise ProofError(f"inclusion proof for index {index} does not lead to the given root")
+
+
+def verify_consistency(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> None:
+    """Check that the tree of ``old_size`` with ``old_root`` is a prefix of the newer one."""
+    _check_hash(old_root, "old root")
+    _check_hash(new_root, "new root")
+    for i, item in enumerate(proof):
+        _check_hash(item, f"proof[{i}]")
+    if not 0 <= old_size <= new_size:
+        raise ProofError(f"a tree cannot shrink from size {old_size} to {new_size}")
+    if old_size == new_size:
+        if proof:
+            raise ProofError("equal tree sizes need an empty consistency proof")
+        if old_root != new_root:
+            raise ProofError(f"two different roots for the same tree size {old_size}")
+        return
+    if old_size == 0:
+        if proof:
+            raise ProofError("a consistency proof from the empty tree must be empty")
+        return
+    if not proof:
+        raise ProofError("consistency proof is empty")
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:  # old tree is a complete subtree: its root starts the walk
+        path.insert(0, old_root)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            raise ProofError("consistency proof is too long")
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError("consistency proof is too short")
+    if fr != old_root:
+        raise ProofError(f"consistency proof does not reproduce the root of size {old_size}")
+    if sr != new_root:
+        raise ProofError(f"consistency proof does not reproduce the root of size {new_size}")
