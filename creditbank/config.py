@@ -28,3 +28,7 @@ class Settings(BaseSettings):
     log_key_passphrase: SecretStr | None = None
     #: The checkpoint origin line and signed-note key name of this log.
     origin: str = "creditbank.example/log"
+    #: Folder with qualification_map.csv and programmes.csv; unset means the shipped data/.
+    data_dir: Path | None = None
+    #: Passphrase for actor key files written by ``creditbank keys new`` (optional). Never logged.
+    key_passphrase: SecretStr | None = None

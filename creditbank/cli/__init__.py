@@ -44,9 +44,16 @@ def exit_code_for(exc: errors.CreditbankError) -> int:
 
 def _register_commands() -> None:
     """Each area's module adds its commands to ``app`` (one line per module)."""
-    from creditbank.cli import ledger_commands
+    from creditbank.cli import account_commands, ledger_commands
 
     ledger_commands.register(app)
+    account_commands.register(app)
+    from creditbank.cli import map_commands
+
+    map_commands.register(app)
+    from creditbank.cli import api_commands
+
+    api_commands.register(app)
 
 
 _register_commands()

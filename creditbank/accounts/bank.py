@@ -1,0 +1,451 @@
+"""The credit bank: validate a signed entry against current state, append it, project it.
+
+:meth:`CreditBank.submit` is the single write path. Inside one log batch (the writers' lock held,
+one database transaction) it parses the typed body, checks the signer's key and role, applies the
+rules of :mod:`creditbank.accounts.rules` (and, for conversions, the mapping layer's own rule
+engine), appends the entry, updates the read models and, when a certificate is revoked, appends a
+``conversion.reversed`` signed by the log's system actor for every conversion that used it,
+transitively. Any failure rolls all of it back: the ledger and the read models stay exactly as they
+were.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from creditbank.accounts import schemas as s
+from creditbank.accounts.holdings import learner_holdings, recognised_holding_id, recognised_in
+from creditbank.accounts.identity import Identity, erase_identity, matches
+from creditbank.accounts.projection import apply_entry
+from creditbank.accounts.rules import check_signer, conversions_using, validate_body
+from creditbank.accounts.tables import (
+    ActorRow,
+    LearnerIdentityRow,
+    LearnerRow,
+    MappingRow,
+    RecognitionRow,
+)
+from creditbank.accounts.tokens import Principal, authenticate, issue_token, revoke_token
+from creditbank.accounts.transcript import build_transcript
+from creditbank.accounts.views import (
+    ExpiringItem,
+    LearnerBalance,
+    Progress,
+    expiring_soon,
+    learner_balance,
+    progress_toward,
+)
+from creditbank.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+    RuleViolation,
+    StorageError,
+)
+from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
+from creditbank.ledger.log import Batch, Log
+from creditbank.ledger.sql import SqlTransaction
+from creditbank.mapping import Catalog, Holdings, Mapping, Plan, Programme, Proposal, evaluate, plan
+
+__all__ = ["SYSTEM_ACTOR", "CreditBank", "Receipt"]
+
+#: The log's own actor: signs the genesis entry and revocation cascades, with the log key.
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What an accepted entry got: its index and the signed checkpoint that covers it."""
+
+    index: int
+    entry_type: str
+    leaf_hash: bytes
+    tree_size: int
+    checkpoint: str
+    #: Indices of entries the bank appended as consequences (revocation cascades).
+    consequences: tuple[int, ...] = field(default=())
+
+
+class CreditBank:
+    """The accounts domain over one database and one log."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        log: Log,
+        programmes: Sequence[Programme],
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.log = log
+        self.programmes = tuple(programmes)
+        self.clock = clock
+        self._catalog_cache: tuple[tuple[int, int, int], Catalog] | None = None
+
+    # --- the catalogue as the log has built it ------------------------------------------------
+
+    def catalog(self, session: Session) -> Catalog:
+        """Programmes plus every registered, unretired mapping version (cached per log state)."""
+        rows = list(session.exec(select(MappingRow).where(col(MappingRow.retired_at).is_(None))))
+        key = (
+            len(rows),
+            max((r.registered_index for r in rows), default=-1),
+            sum(r.registered_index for r in rows),
+        )
+        if self._catalog_cache is not None and self._catalog_cache[0] == key:
+            return self._catalog_cache[1]
+        mappings = [Mapping.from_json(json.loads(r.mapping_json)) for r in rows]
+        catalog = Catalog(programmes=self.programmes, mappings=tuple(mappings))
+        self._catalog_cache = (key, catalog)
+        return catalog
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def bootstrap(self, *, admin_id: str, admin_name: str, admin_public_key: str) -> list[Receipt]:
+        """Genesis: the system actor (the log key) registers itself, then the first admin.
+
+        Only on an empty log; the two entries are the root of every later signature's authority.
+        """
+        signer = self.log.signer
+        if signer is None:
+            raise StorageError("bootstrapping needs the log key")
+        now = self.clock()
+        key = signer.private_key
+        system = sign_entry(
+            Entry.create(
+                type="actor.registered",
+                actor=SYSTEM_ACTOR,
+                nonce="genesis-system",
+                claimed_at=now,
+                body=s.ActorRegistered(
+                    actor_id=SYSTEM_ACTOR,
+                    role="system",
+                    name="creditbank log",
+                    public_key=public_key_to_b64(key.public_key()),
+                ).model_dump(mode="json"),
+            ),
+            key,
+        )
+        admin = sign_entry(
+            Entry.create(
+                type="actor.registered",
+                actor=SYSTEM_ACTOR,
+                nonce="genesis-admin",
+                claimed_at=now,
+                body=s.ActorRegistered(
+                    actor_id=admin_id, role="admin", name=admin_name, public_key=admin_public_key
+                ).model_dump(mode="json"),
+            ),
+            key,
+        )
+        with self.log.batch(now=now) as batch:
+            if batch.start_size != 0:
+                raise ConflictError("the log is not empty; genesis happens once")
+            session = self._session(batch)
+            receipts = []
+            for signed in (system, admin):
+                body = s.parse_body(signed.entry.type, signed.entry.body)
+                appended = batch.add(signed)
+                apply_entry(session, appended.index, appended.leaf, body)
+                receipts.append(appended)
+        return [self._receipt(batch, a.index) for a in receipts]
+
+    def submit(self, signed: SignedEntry, *, identity: Identity | None = None) -> Receipt:
+        """Validate, append and project one entry (and its consequences), atomically."""
+        return self.submit_many([signed], identities={} if identity is None else {0: identity})[0]
+
+    def submit_many(
+        self, signed: Sequence[SignedEntry], *, identities: dict[int, Identity] | None = None
+    ) -> list[Receipt]:
+        """Like :meth:`submit` for several entries in one batch: all are accepted or none."""
+        if not signed:
+            raise InputError("nothing to submit")
+        identities = identities or {}
+        now = self.clock()
+        with self.log.batch(now=now) as batch:
+            session = self._session(batch)
+            staged: list[tuple[int, list[int]]] = []
+            for position, item in enumerate(signed):
+                staged.append(self._stage(batch, session, item, identities.get(position), now))
+        return [self._receipt(batch, index, consequences) for index, consequences in staged]
+
+    def _session(self, batch: Batch) -> Session:
+        tx = batch.tx
+        if not isinstance(tx, SqlTransaction):
+            raise StorageError("the credit bank needs an SQL log store")
+        return tx.session
+
+    def _stage(
+        self,
+        batch: Batch,
+        session: Session,
+        signed: SignedEntry,
+        identity: Identity | None,
+        now: datetime,
+    ) -> tuple[int, list[int]]:
+        entry = signed.entry
+        spec = s.ENTRY_TYPES.get(entry.type)
+        body = s.parse_body(entry.type, entry.body)
+        assert spec is not None
+        actor = check_signer(session, signed, spec.roles)
+        validate_body(session, signed, body, actor, now)
+        if isinstance(body, s.LearnerRegistered):
+            if identity is None:
+                raise InputError(
+                    "registering a learner needs their identity (name, ID number, salt)"
+                )
+            if not matches(identity, body.commitment):
+                raise RuleViolation(
+                    "the commitment does not match the identity given", code="commitment-mismatch"
+                )
+        elif identity is not None:
+            raise InputError("an identity is only accepted with learner.registered")
+        if isinstance(body, s.MappingRegistered):
+            self._check_mapping(session, body, actor)
+        if isinstance(body, s.ConversionPosted):
+            self._check_conversion(session, body)
+        appended = batch.add(signed)
+        apply_entry(session, appended.index, appended.leaf, body)
+        if identity is not None and isinstance(body, s.LearnerRegistered):
+            session.add(
+                LearnerIdentityRow(
+                    learner_id=body.learner_id,
+                    name=identity.name,
+                    id_number=identity.id_number,
+                    salt=identity.salt,
+                )
+            )
+        consequences: list[int] = []
+        if isinstance(body, s.CertificateRevoked):
+            consequences = self._cascade(batch, session, {body.certificate_id}, appended.index, now)
+        elif isinstance(body, s.ConversionReversed):
+            consequences = self._cascade(
+                batch, session, _recognised_ids(session, body.conversion_id), appended.index, now
+            )
+        session.flush()
+        return appended.index, consequences
+
+    def _check_mapping(self, session: Session, body: s.MappingRegistered, actor: ActorRow) -> None:
+        mapping = Mapping.from_json(body.mapping)
+        actor_id = actor.actor_id
+        # A map names its provider by id or by registered name (the shipped CSV uses names).
+        if mapping.provider not in (actor.actor_id, actor.name):
+            raise PermissionDenied(
+                f"mapping {mapping.mapping_id} names provider {mapping.provider}; "
+                f"it must be registered by that provider, not {actor_id}"
+            )
+        existing = session.get(MappingRow, (mapping.mapping_id, mapping.version))
+        if existing is not None:
+            raise ConflictError(f"mapping {mapping.mapping_id} version {mapping.version} exists")
+        other = session.exec(
+            select(MappingRow).where(MappingRow.mapping_id == mapping.mapping_id)
+        ).first()
+        if other is not None and other.provider != actor_id:
+            raise PermissionDenied(f"mapping {mapping.mapping_id} belongs to {other.provider}")
+        # The catalogue with this mapping must still be consistent (programme, courses, credits).
+        self.catalog(session).with_mapping(mapping)
+
+    def _check_conversion(self, session: Session, body: s.ConversionPosted) -> None:
+        catalog = self.catalog(session)
+        holdings = self.holdings(session, body.learner_id, exclude_programme=body.programme_code)
+        proposals = [
+            Proposal(
+                course_code=claim.course_code,
+                mapping_id=claim.mapping_id,
+                sources=tuple(claim.sources),
+            )
+            for claim in body.recognitions
+        ]
+        granted = evaluate(
+            catalog,
+            holdings,
+            body.programme_code,
+            body.as_of,
+            proposals,
+            already_recognised=recognised_in(session, body.learner_id, body.programme_code),
+        )
+        by_course = {g.course_code: g for g in granted}
+        for claim in body.recognitions:
+            rule = by_course.get(claim.course_code)
+            if rule is None or rule.credits != Decimal(claim.credits):
+                expected = "no credit" if rule is None else f"{rule.credits} credits"
+                raise RuleViolation(
+                    f"course {claim.course_code}: the conversion claims {claim.credits} credits "
+                    f"but the rules give {expected}",
+                    code="credits-mismatch",
+                )
+
+    def _cascade(
+        self, batch: Batch, session: Session, holding_ids: set[str], cause: int, now: datetime
+    ) -> list[int]:
+        """Reverse every active conversion that used any of ``holding_ids``, transitively."""
+        signer = self.log.signer
+        assert signer is not None
+        appended: list[int] = []
+        pending = set(holding_ids)
+        while pending:
+            conversions = conversions_using(session, pending)
+            pending = set()
+            for conversion_id in conversions:
+                body = s.ConversionReversed(
+                    conversion_id=conversion_id,
+                    reason=f"a source it used was withdrawn by log entry {cause}",
+                )
+                signed = sign_entry(
+                    Entry.create(
+                        type="conversion.reversed",
+                        actor=SYSTEM_ACTOR,
+                        nonce=f"cascade-{cause}-{conversion_id}"[:128]
+                        .replace(".", "_")
+                        .replace(":", "_"),
+                        claimed_at=now,
+                        body=body.model_dump(mode="json"),
+                    ),
+                    signer.private_key,
+                )
+                result = batch.add(signed)
+                apply_entry(session, result.index, result.leaf, body)
+                appended.append(result.index)
+                pending |= _recognised_ids(session, conversion_id)
+        return appended
+
+    def _receipt(self, batch: Batch, index: int, consequences: Sequence[int] = ()) -> Receipt:
+        result = batch.result
+        if result is None:
+            raise StorageError("the batch did not commit")
+        appended = next(a for a in result.entries if a.index == index)
+        return Receipt(
+            index=index,
+            entry_type=appended.leaf.entry.type,
+            leaf_hash=appended.leaf_hash,
+            tree_size=result.tree_size,
+            checkpoint=result.checkpoint,
+            consequences=tuple(consequences),
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _programme_index(self) -> dict[str, Programme]:
+        return {p.code: p for p in self.programmes}
+
+    def holdings(
+        self, session: Session, learner_id: str, *, exclude_programme: str | None = None
+    ) -> Holdings:
+        return learner_holdings(
+            session, learner_id, self._programme_index(), exclude_programme=exclude_programme
+        )
+
+    def balance(self, learner_id: str, as_of: date | None = None) -> LearnerBalance:
+        with Session(self.engine) as session:
+            return learner_balance(session, learner_id, as_of)
+
+    def progress(self, learner_id: str, programme_code: str, as_of: date | None = None) -> Progress:
+        day = as_of or self.clock().date()
+        with Session(self.engine) as session:
+            _require_learner(session, learner_id)
+            return progress_toward(
+                session,
+                self.catalog(session),
+                self.holdings(session, learner_id, exclude_programme=programme_code),
+                recognised_in(session, learner_id, programme_code),
+                learner_id,
+                programme_code,
+                day,
+            )
+
+    def plan_for(
+        self,
+        learner_id: str,
+        programme_code: str,
+        as_of: date | None = None,
+        *,
+        what_if: Holdings | None = None,
+    ) -> Plan:
+        """The planner's best allocation for a learner now, optionally with what-if holdings."""
+        day = as_of or self.clock().date()
+        with Session(self.engine) as session:
+            _require_learner(session, learner_id)
+            held = self.holdings(session, learner_id, exclude_programme=programme_code)
+            if what_if is not None:
+                held = Holdings(
+                    certificates=held.certificates + what_if.certificates,
+                    credits=held.credits + what_if.credits,
+                )
+            return plan(
+                self.catalog(session),
+                held,
+                programme_code,
+                day,
+                already_recognised=recognised_in(session, learner_id, programme_code),
+            )
+
+    def expiring(self, learner_id: str, days: int, today: date | None = None) -> list[ExpiringItem]:
+        if not 0 < days <= 3660:
+            raise InputError("days must be between 1 and 3660")
+        day = today or self.clock().date()
+        with Session(self.engine) as session:
+            _require_learner(session, learner_id)
+            return expiring_soon(
+                session,
+                self.catalog(session),
+                self.holdings(session, learner_id),
+                learner_id,
+                day,
+                days,
+            )
+
+    def transcript(self, learner_id: str) -> dict[str, Any]:
+        with Session(self.engine) as session:
+            return build_transcript(session, self.log, learner_id)
+
+    def learner_exists(self, learner_id: str) -> bool:
+        with Session(self.engine) as session:
+            return session.get(LearnerRow, learner_id) is not None
+
+    # --- credentials and personal data --------------------------------------------------------
+
+    def issue_token(
+        self, *, actor_id: str | None = None, learner_id: str | None = None, label: str = ""
+    ) -> str:
+        with Session(self.engine) as session:
+            token = issue_token(
+                session, now=self.clock(), actor_id=actor_id, learner_id=learner_id, label=label
+            )
+            session.commit()
+            return token
+
+    def authenticate(self, token: str) -> Principal:
+        with Session(self.engine) as session:
+            return authenticate(session, token)
+
+    def revoke_token(self, token_hash: str) -> None:
+        with Session(self.engine) as session:
+            revoke_token(session, token_hash, now=self.clock())
+            session.commit()
+
+    def erase_learner(self, learner_id: str) -> None:
+        """Delete a learner's personal data and salt; their entries and balance remain."""
+        with Session(self.engine) as session:
+            erase_identity(session, learner_id)
+            session.commit()
+
+
+def _require_learner(session: Session, learner_id: str) -> None:
+    if session.get(LearnerRow, learner_id) is None:
+        raise NotFoundError(f"learner {learner_id!r} is not registered")
+
+
+def _recognised_ids(session: Session, conversion_id: str) -> set[str]:
+    """Holding ids of the courses a conversion recognised (sources for further conversions)."""
+    rows = session.exec(select(RecognitionRow).where(RecognitionRow.conversion_id == conversion_id))
+    return {recognised_holding_id(conversion_id, row.course_code) for row in rows}

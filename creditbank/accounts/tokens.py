@@ -1,0 +1,88 @@
+"""API bearer tokens: random, shown once, stored as SHA-256 hashes.
+
+A token is bound to an actor (admin, provider, registrar) or to a learner. Only the hash is kept,
+so a leaked database grants no access; comparison is by hash lookup, never by the plaintext.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel import Session
+
+from creditbank.accounts.tables import ActorRow, LearnerRow, TokenRow
+from creditbank.errors import AuthenticationError, InputError, NotFoundError
+from creditbank.ledger.entry import format_time
+
+__all__ = ["Principal", "Role", "authenticate", "hash_token", "issue_token", "revoke_token"]
+
+Role = Literal["admin", "provider", "registrar", "learner"]
+_PREFIX = "cbt_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a role, and the actor or learner the token is bound to."""
+
+    role: Role
+    actor_id: str | None = None
+    learner_id: str | None = None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(
+    session: Session,
+    *,
+    now: datetime,
+    actor_id: str | None = None,
+    learner_id: str | None = None,
+    label: str = "",
+) -> str:
+    """Create a token for an actor (its role) or a learner; return the plaintext, once."""
+    if (actor_id is None) == (learner_id is None):
+        raise InputError("a token is bound to exactly one actor or one learner")
+    role: str
+    if actor_id is not None:
+        actor = session.get(ActorRow, actor_id)
+        if actor is None or actor.role == "system":
+            raise NotFoundError(f"actor {actor_id!r} is not registered")
+        role = actor.role
+    else:
+        if session.get(LearnerRow, learner_id) is None:
+            raise NotFoundError(f"learner {learner_id!r} is not registered")
+        role = "learner"
+    token = _PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        TokenRow(
+            token_hash=hash_token(token),
+            role=role,
+            actor_id=actor_id,
+            learner_id=learner_id,
+            label=label,
+            created_at=format_time(now),
+        )
+    )
+    return token
+
+
+def authenticate(session: Session, token: str) -> Principal:
+    row = session.get(TokenRow, hash_token(token)) if token.startswith(_PREFIX) else None
+    if row is None or row.revoked_at is not None:
+        raise AuthenticationError("unknown or revoked token")
+    role: Role = row.role  # type: ignore[assignment]
+    return Principal(role=role, actor_id=row.actor_id, learner_id=row.learner_id)
+
+
+def revoke_token(session: Session, token_hash: str, *, now: datetime) -> None:
+    row = session.get(TokenRow, token_hash)
+    if row is None:
+        raise NotFoundError("no such token")
+    row.revoked_at = format_time(now)
+    session.add(row)

@@ -1,0 +1,78 @@
+"""Assemble a running credit bank from explicit values: engine, log, key, programmes.
+
+``api`` and ``cli`` read settings and call these; the core never reads the environment. One place
+builds the object graph so the server, the CLI and the tests wire it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from creditbank.accounts.bank import CreditBank
+from creditbank.accounts.tables import create_account_schema
+from creditbank.ledger.checkpoint import NoteSigner
+from creditbank.ledger.database import make_engine
+from creditbank.ledger.keys import load_private_key
+from creditbank.ledger.log import Log
+from creditbank.ledger.sql import SqlLogStore, create_log_schema
+from creditbank.mapping import Programme, load_catalog
+
+__all__ = [
+    "BankConfig",
+    "create_schema",
+    "load_programmes",
+    "open_bank",
+    "shipped_data_dir",
+]
+
+
+def shipped_data_dir() -> Path:
+    """The repository's ``data/`` folder (the shipped qualification map and programmes)."""
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+def load_programmes(data_dir: Path) -> tuple[Programme, ...]:
+    """Programmes (courses, totals, caps) of the open university, from the shipped files."""
+    catalog = load_catalog(data_dir / "qualification_map.csv", data_dir / "programmes.csv")
+    return catalog.programmes
+
+
+def create_schema(engine: Engine) -> None:
+    """Log tables with their append-only triggers, then the read models (idempotent)."""
+    create_log_schema(engine)
+    create_account_schema(engine)
+
+
+@dataclass(frozen=True)
+class BankConfig:
+    database_url: str
+    log_key_file: Path
+    log_key_passphrase: bytes | None
+    origin: str
+    data_dir: Path
+
+
+@contextmanager
+def open_bank(
+    config: BankConfig,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Iterator[CreditBank]:
+    """A credit bank over the configured database with the log key loaded; closed on exit."""
+    own_engine = engine is None
+    engine = engine or make_engine(config.database_url)
+    try:
+        key = load_private_key(config.log_key_file, passphrase=config.log_key_passphrase)
+        store = SqlLogStore(engine)
+        with Log.open(store, origin=config.origin, signer=NoteSigner(config.origin, key)) as log:
+            yield CreditBank(engine, log, load_programmes(config.data_dir), clock=clock)
+    finally:
+        if own_engine:
+            engine.dispose()
