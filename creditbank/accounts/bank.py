@@ -45,6 +45,7 @@ from creditbank.accounts.views import (
 )
 from creditbank.errors import (
     ConflictError,
+    CreditbankError,
     InputError,
     NotFoundError,
     PermissionDenied,
@@ -56,7 +57,7 @@ from creditbank.ledger.log import Batch, Log
 from creditbank.ledger.sql import SqlTransaction
 from creditbank.mapping import Catalog, Holdings, Mapping, Plan, Programme, Proposal, evaluate, plan
 
-__all__ = ["SYSTEM_ACTOR", "CreditBank", "Receipt"]
+__all__ = ["SYSTEM_ACTOR", "CreditBank", "Receipt", "Submission"]
 
 #: The log's own actor: signs the genesis entry and revocation cascades, with the log key.
 SYSTEM_ACTOR = "system"
@@ -73,6 +74,14 @@ class Receipt:
     checkpoint: str
     #: Indices of entries the bank appended as consequences (revocation cascades).
     consequences: tuple[int, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One signed entry to append, with the identity a learner registration carries."""
+
+    signed: SignedEntry
+    identity: Identity | None = None
 
 
 class CreditBank:
@@ -178,6 +187,36 @@ class CreditBank:
             for position, item in enumerate(signed):
                 staged.append(self._stage(batch, session, item, identities.get(position), now))
         return [self._receipt(batch, index, consequences) for index, consequences in staged]
+
+    def submit_group(self, items: Sequence[Submission]) -> list[Receipt | CreditbankError]:
+        """Append many independent submissions in one transaction and one checkpoint.
+
+        Unlike :meth:`submit_many`, each submission stands alone: it runs in its own savepoint, and
+        one that is refused is rolled back (database and staged leaves) without touching the others.
+        This is what group commit uses to turn many concurrent requests into one commit.
+        """
+        if not items:
+            return []
+        now = self.clock()
+        outcomes: list[tuple[int, list[int]] | CreditbankError] = []
+        with self.log.batch(now=now) as batch:
+            session = self._session(batch)
+            for item in items:
+                mark = batch.mark()
+                savepoint = session.begin_nested()
+                try:
+                    outcomes.append(self._stage(batch, session, item.signed, item.identity, now))
+                    savepoint.commit()
+                except CreditbankError as exc:
+                    savepoint.rollback()
+                    batch.reset(mark)
+                    outcomes.append(exc)
+        return [
+            outcome
+            if isinstance(outcome, CreditbankError)
+            else self._receipt(batch, outcome[0], outcome[1])
+            for outcome in outcomes
+        ]
 
     def _session(self, batch: Batch) -> Session:
         tx = batch.tx

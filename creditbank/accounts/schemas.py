@@ -51,7 +51,9 @@ _CREDITS = re.compile(r"^(0|[1-9]\d{0,3})(\.\d{1,2})?$")
 Identifier = Annotated[str, Field(pattern=_ID)]
 #: A holding used as a source: a certificate or credit id, or ``conversion_id/course_code`` for a
 #: course another conversion recognised.
-SourceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}(/[A-Za-z0-9._-]{1,32})?$")]
+SourceId = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}(/[A-Za-z0-9._-]{1,32})?$")
+]
 
 
 def _credits(value: str) -> str:

@@ -1,0 +1,86 @@
+"""Group commit: concurrent submissions share commits, and each keeps its own outcome."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from creditbank.accounts.authority import audit_authority
+from creditbank.accounts.bank import Receipt, Submission
+from creditbank.accounts.group_commit import GroupCommitter
+from creditbank.accounts.replay import rebuild, snapshot
+from creditbank.errors import ConflictError, CreditbankError, NotFoundError
+from creditbank.ledger.audit import audit_log
+
+from .conftest import ORIGIN, World
+
+
+def certificate(world: World, cert_id: str, learner_id: str) -> Submission:
+    body = {
+        "certificate_id": cert_id,
+        "learner_id": learner_id,
+        "qualification_code": "6-18-02-04",
+        "level": 4,
+        "issued_on": "2024-06-01",
+    }
+    return Submission(world.sign(world.provider, "certificate.issued", body))
+
+
+def test_concurrent_submissions_commit_in_groups_with_isolated_failures(world: World) -> None:
+    world.register_learner("L-1")
+    start = world.bank.log.size()
+    committer = GroupCommitter(world.bank, max_batch=64)
+    jobs: list[tuple[str, Submission]] = []
+    for i in range(120):
+        if i % 10 == 3:
+            jobs.append(("missing", certificate(world, f"C-{i}", "L-404")))  # unknown learner
+        elif i % 10 == 7:
+            jobs.append(("duplicate", certificate(world, "C-0", "L-1")))  # id taken by job 0
+        else:
+            jobs.append(("ok", certificate(world, f"C-{i}", "L-1")))
+
+    def run(job: tuple[str, Submission]) -> tuple[str, Any]:
+        try:
+            return job[0], committer.submit(job[1])
+        except CreditbankError as exc:
+            return job[0], exc
+
+    # Job 0 first, so the duplicates that name its id are refused whatever the order after it.
+    first = run(jobs[0])
+    with ThreadPoolExecutor(16) as pool:
+        results = [first, *pool.map(run, jobs[1:])]
+    committer.close()
+
+    for kind, outcome in results:
+        if kind == "ok":
+            assert isinstance(outcome, Receipt), outcome
+        elif kind == "missing":
+            assert isinstance(outcome, NotFoundError)
+        else:
+            assert isinstance(outcome, ConflictError)
+    receipts = [o for _, o in results if isinstance(o, Receipt)]
+    indices = sorted(r.index for r in receipts)
+    assert indices == list(range(start, start + len(receipts)))  # contiguous: no gaps, no forks
+    assert world.bank.log.size() == start + len(receipts)
+    assert max(committer.group_sizes) > 1  # requests really were grouped
+    assert len(committer.group_sizes) < len(jobs)
+    balance = world.bank.balance("L-1")
+    assert len(balance.certificates) == len(receipts)
+
+    audit_log(world.bank.log.store, origin=ORIGIN)
+    audit_authority(world.bank.log.store)
+    with Session(world.bank.engine) as session:
+        live = snapshot(session)
+    rebuild(world.bank.log.store)  # type: ignore[arg-type]
+    with Session(world.bank.engine) as session:
+        assert snapshot(session) == live
+
+
+def test_closed_committer_refuses_work(world: World) -> None:
+    committer = GroupCommitter(world.bank)
+    committer.close()
+    with pytest.raises(CreditbankError):
+        committer.submit(certificate(world, "C-1", "L-1"))
