@@ -19,6 +19,8 @@ This module is a leaf: it imports nothing of the project, so every layer (includ
     │   ├── EncodingError            not representable as RFC 8785 canonical JSON (floats, bad types)
     │   ├── EntryFormatError         an entry or leaf object does not have the required shape
     │   ├── MapLoadError             qualification-map / programme CSV rejected (file, line, column)
+    │   ├── MappingFormatError       a mapping's JSON form (a ledger entry body) is malformed
+    │   ├── CatalogError             programmes and mappings built in memory contradict each other
     │   ├── HoldingsError            a holdings file for the planner is malformed
     │   └── KeyFormatError           a key, verifier key or key file cannot be parsed or decrypted
     ├── NotFoundError                the named thing does not exist (or is not visible to the caller)
@@ -36,6 +38,7 @@ from __future__ import annotations
 __all__ = [
     "AuthError",
     "AuthenticationError",
+    "CatalogError",
     "CheckpointError",
     "ConflictError",
     "CreditbankError",
@@ -47,6 +50,7 @@ __all__ = [
     "KeyFormatError",
     "MapLoadError",
     "MapProblem",
+    "MappingFormatError",
     "NotFoundError",
     "PermissionDenied",
     "ProofError",
@@ -130,6 +134,20 @@ class MapLoadError(InputError):
         head = "; ".join(str(p) for p in self.problems[:5])
         more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
         super().__init__(f"{len(self.problems)} problem(s): {head}{more}")
+
+
+class MappingFormatError(InputError):
+    """A mapping's JSON form (as stored in a ``mapping.registered`` entry) is malformed."""
+
+
+class CatalogError(InputError):
+    """Programmes and mappings built in memory contradict each other; ``issues`` lists each."""
+
+    def __init__(self, issues: list[str]) -> None:
+        self.issues = list(issues)
+        head = "; ".join(self.issues[:5])
+        more = f" (and {len(self.issues) - 5} more)" if len(self.issues) > 5 else ""
+        super().__init__(f"{len(self.issues)} catalogue problem(s): {head}{more}")
 
 
 class HoldingsError(InputError):

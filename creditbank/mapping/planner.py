@@ -1,0 +1,205 @@
+"""The planner: the most credit a worker's holdings earn toward a programme, and why.
+
+``plan`` finds every admissible option (:mod:`.options`), chooses the optimal allocation
+(:mod:`.allocation`), then hands that allocation to :func:`~creditbank.mapping.evaluation.evaluate`
+as a registrar's proposal would be: the recognitions it returns, with their explanations, are the
+plan. A planner answer the rules would refuse is therefore impossible rather than merely untested.
+Every holding left unused gets a reason code and a sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from creditbank.errors import RuleViolation
+from creditbank.mapping.allocation import Allocation, allocate
+from creditbank.mapping.catalog import Catalog
+from creditbank.mapping.courses import Programme
+from creditbank.mapping.evaluation import evaluate
+from creditbank.mapping.graph import DEFAULT_MAX_DEPTH
+from creditbank.mapping.holdings import Holdings
+from creditbank.mapping.mappings import Mode
+from creditbank.mapping.options import Candidates, Option, candidate_options
+from creditbank.mapping.outcome import Plan, Proposal, Recognition, UnusedHolding
+from creditbank.mapping.posted import Posted, PostedRecognition, summarise_posted
+from creditbank.mapping.rules import (
+    Reason,
+    Refusal,
+    Stage,
+    cap_usage,
+    credit_cap,
+    through_train_cap,
+)
+
+__all__ = ["plan"]
+
+
+def plan(
+    catalog: Catalog,
+    holdings: Holdings,
+    programme_code: str,
+    as_of: date,
+    *,
+    already_recognised: Iterable[PostedRecognition] = (),
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> Plan:
+    """The allocation that recognises the most credits under every rule and cap on ``as_of``."""
+    programme = catalog.programme(programme_code)
+    already = tuple(already_recognised)
+    posted = summarise_posted(catalog, holdings, already)
+    candidates = candidate_options(catalog, holdings, programme, as_of, posted, max_depth=max_depth)
+    allocation = allocate(candidates.options, programme, posted)
+    proposals = [
+        Proposal(course.course_code, option.mapping.mapping_id, option.holding_ids)
+        for option, courses in allocation
+        for course in courses
+    ]
+    try:
+        recognitions = evaluate(
+            catalog,
+            holdings,
+            programme_code,
+            as_of,
+            proposals,
+            already_recognised=already,
+            max_depth=max_depth,
+        )
+    except RuleViolation as exc:  # pragma: no cover - would be a planner bug
+        raise RuntimeError(f"the planner chose an allocation the rules refuse: {exc}") from exc
+    order = {course.course_code: i for i, course in enumerate(programme.courses)}
+    recognitions.sort(key=lambda r: order[r.course.course_code])
+    new_credits = sum((r.credits for r in recognitions), Decimal(0))
+    certificates = posted.certificate_ids | {
+        h.holding_id for option, _ in allocation for h in option.certificates
+    }
+    caps = cap_usage(
+        programme,
+        credits=posted.credits + new_credits,
+        certificates=len(certificates),
+        through_train_credits=posted.through_train_credits
+        + sum((r.credits for r in recognitions if r.mode is Mode.THROUGH_TRAIN), Decimal(0)),
+    )
+    unused, blocked = _unused(holdings, candidates, allocation, recognitions, programme, posted)
+    credited = posted.credited | {r.course.course_code for r in recognitions}
+    return Plan(
+        programme_code=programme.code,
+        as_of=as_of,
+        programme_credits=programme.total_credits,
+        recognitions=tuple(recognitions),
+        unused=tuple(unused),
+        already_recognised=posted.credits,
+        courses_missing=tuple(c for c in programme.courses if c.course_code not in credited),
+        caps=caps,
+        caps_reached=tuple(c.name for c in caps if c.reached or c.name in blocked),
+    )
+
+
+def _unused(
+    holdings: Holdings,
+    candidates: Candidates,
+    allocation: Allocation,
+    recognitions: list[Recognition],
+    programme: Programme,
+    posted: Posted,
+) -> tuple[list[UnusedHolding], set[str]]:
+    """Each unused holding with its reason, and the caps that stopped one."""
+    used = {h.holding_id: option for option, _ in allocation for h in option.holdings}
+    unused: list[UnusedHolding] = []
+    blocked: set[str] = set()
+    for holding in sorted(holdings, key=lambda h: h.holding_id):
+        if holding.holding_id in used:
+            continue
+        refusal = candidates.refusals.get(holding.holding_id)
+        if refusal is None:
+            own = [o for o in candidates.options if holding in o.holdings]
+            refusal = _why_not_chosen(own, used, recognitions, programme, posted)
+        if refusal.cap is not None:
+            blocked.add(refusal.cap)
+        unused.append(
+            UnusedHolding(holding.holding_id, refusal.reason, refusal.message, holding.what_if)
+        )
+    return unused, blocked
+
+
+def _why_not_chosen(
+    own: list[Option],
+    used: dict[str, Option],
+    recognitions: list[Recognition],
+    programme: Programme,
+    posted: Posted,
+) -> Refusal:
+    """Why none of a holding's admissible options made it into the optimal allocation."""
+    credited = posted.credited | {r.course.course_code for r in recognitions}
+    new_credits = sum((r.credits for r in recognitions), Decimal(0))
+    new_through_train = sum(
+        (r.credits for r in recognitions if r.mode is Mode.THROUGH_TRAIN), Decimal(0)
+    )
+    certificates_used = posted.certificate_ids | {
+        c.holding_id for option in used.values() for c in option.certificates
+    }
+    trade_users = {h.qualification_code: h for option in used.values() for h in option.certificates}
+
+    def blocker(option: Option) -> Refusal:
+        for certificate in option.certificates:
+            other = trade_users.get(certificate.qualification_code)
+            if other is not None:
+                return Refusal(
+                    Reason.SUPERSEDED,
+                    f"only one certificate of trade {certificate.qualification_code} counts and "
+                    f"certificate {other.holding_id} (level {other.level}) is used",
+                    Stage.ALLOCATION,
+                )
+        for partner in option.holdings:
+            if partner.holding_id in used:
+                return Refusal(
+                    Reason.SOURCE_ALREADY_USED,
+                    f"mapping {option.mapping.label} also needs {partner.holding_id}, which is "
+                    f"used with mapping {used[partner.holding_id].mapping.label}",
+                    Stage.ALLOCATION,
+                )
+        free = [c for c in option.courses if c.course_code not in credited]
+        if not free:
+            return Refusal(
+                Reason.COURSE_ALREADY_CREDITED,
+                f"the courses of mapping {option.mapping.label} "
+                f"({', '.join(c.course_code for c in option.courses)}) are credited already",
+                Stage.ALLOCATION,
+            )
+        smallest = min(c.credits for c in free)
+        limit = credit_cap(programme)
+        if limit is not None and posted.credits + new_credits + smallest > limit:
+            return _cap("recognised-credits", f"{limit} credits", option)
+        added = [c for c in option.certificates if c.holding_id not in certificates_used]
+        most = programme.caps.max_certificates
+        if most is not None and added and len(certificates_used) + len(added) > most:
+            return _cap("certificates", f"{most} certificates", option)
+        limit = through_train_cap(programme)
+        if (
+            option.mapping.mode is Mode.THROUGH_TRAIN
+            and limit is not None
+            and posted.through_train_credits + new_through_train + smallest > limit
+        ):
+            return _cap("through-train-credits", f"{limit} through-train credits", option)
+        raise RuntimeError(  # pragma: no cover - contradicts optimality
+            f"option {option.mapping.label} could still add credit; the allocation is not optimal"
+        )
+
+    best = max(
+        own,
+        key=lambda o: sum(
+            (c.credits for c in o.courses if c.course_code not in credited), Decimal(0)
+        ),
+    )
+    return blocker(best)
+
+
+def _cap(name: str, what: str, option: Option) -> Refusal:
+    return Refusal(
+        Reason.CAP_EXCEEDED,
+        f"the programme allows at most {what} through recognition, so mapping "
+        f"{option.mapping.label} cannot add more",
+        Stage.ALLOCATION,
+        cap=name,
+    )
