@@ -41,7 +41,9 @@ def pg_schema() -> Iterator[tuple[str, str]]:
     """``(url, schema)`` of a fresh, empty PostgreSQL schema for this test."""
     url = postgres_url()
     if url is None:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        )
     schema = "t_" + secrets.token_hex(6)
     admin = make_engine(url)
     with admin.begin() as conn:

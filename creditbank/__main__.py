@@ -1,0 +1,5 @@
+"""``python -m creditbank`` runs the command line."""
+
+from creditbank.cli import main
+
+main()

@@ -1,0 +1,29 @@
+"""The API's own knobs, as a frozen dataclass passed to :func:`creditbank.api.app.create_app`.
+
+``creditbank.config.Settings`` (environment) is read once, at the edge, by
+:func:`creditbank.api.app.create_app_from_settings`; the app itself only ever sees this value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ApiConfig"]
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    #: Largest request body accepted, in bytes (a 200-course conversion is about 40 KiB).
+    max_body_bytes: int = 256 * 1024
+    #: Origins allowed by CORS. Tokens travel in a header, never in cookies, so ``*`` is safe:
+    #: a browser page on another origin can read public data and call with its own token only.
+    cors_origins: tuple[str, ...] = ("*",)
+    #: Default and largest page of a paged read.
+    page_size: int = 100
+    max_page_size: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.max_body_bytes < 1024:
+            raise ValueError("max_body_bytes must be at least 1024")
+        if not 1 <= self.page_size <= self.max_page_size:
+            raise ValueError("page_size must be between 1 and max_page_size")

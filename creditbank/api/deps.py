@@ -1,0 +1,138 @@
+"""Dependencies: the bank, the caller, and who may read or write what.
+
+Routes declare what they need as ``Annotated[..., Depends(...)]`` parameters; nothing here is a
+module-level singleton. The bank lives on ``app.state`` (set by :func:`creditbank.api.app.create_app`)
+and tests may override :func:`get_bank` or :func:`get_config` like any other dependency.
+
+Access rules enforced here, before the domain is asked:
+
+* a bearer token must authenticate (401 otherwise);
+* the token's role must be one the route admits (403 otherwise);
+* a learner may read only their own account: another learner's id answers 404, exactly as an
+  unknown id does, so ids cannot be probed.
+
+The bank then enforces what only it can know: the signing key belongs to the actor, the actor's
+role may sign the entry type, a provider owns the certificate or mapping it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from creditbank.accounts.bank import CreditBank
+from creditbank.accounts.tokens import Principal, Role
+from creditbank.api.config import ApiConfig
+from creditbank.errors import AuthenticationError, NotFoundError, PermissionDenied
+from creditbank.mapping import Catalog
+
+__all__ = [
+    "BankDep",
+    "CatalogDep",
+    "ConfigDep",
+    "PageDep",
+    "PageParams",
+    "PrincipalDep",
+    "get_bank",
+    "get_catalog",
+    "get_config",
+    "get_principal",
+    "page_params",
+    "readable_learner",
+    "require_roles",
+]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="opaque",
+    description="A token issued by an admin (`POST /v1/tokens`), bound to one actor or learner.",
+)
+
+
+def get_bank(request: Request) -> CreditBank:
+    bank: CreditBank = request.app.state.bank
+    return bank
+
+
+def get_config(request: Request) -> ApiConfig:
+    config: ApiConfig = request.app.state.config
+    return config
+
+
+BankDep = Annotated[CreditBank, Depends(get_bank)]
+ConfigDep = Annotated[ApiConfig, Depends(get_config)]
+
+
+def get_principal(
+    bank: BankDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>``."""
+    if credentials is None or not credentials.credentials:
+        raise AuthenticationError("this route needs an Authorization: Bearer <token> header")
+    return bank.authenticate(credentials.credentials)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only callers whose token has one of ``roles``."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise PermissionDenied(
+                f"this route is for {' or '.join(roles)} tokens; this token is a {principal.role}'s"
+            )
+        return principal
+
+    return check
+
+
+def readable_learner(
+    learner_id: Annotated[str, Path(min_length=1, max_length=128)],
+    principal: PrincipalDep,
+) -> str:
+    """The learner id of the path, if the caller may read that account.
+
+    Registrars read any learner. A learner reads only their own account; any other id answers
+    404 with the same words as an unregistered one. Admins and providers read no accounts.
+    """
+    if principal.role == "registrar":
+        return learner_id
+    if principal.role == "learner":
+        if principal.learner_id != learner_id:
+            raise NotFoundError(f"learner {learner_id!r} is not registered")
+        return learner_id
+    raise PermissionDenied(f"a {principal.role} token cannot read learner accounts")
+
+
+def get_catalog(bank: BankDep) -> Catalog:
+    """The catalogue as the log has built it: programmes plus every unretired mapping."""
+    with Session(bank.engine) as session:
+        return bank.catalog(session)
+
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+
+
+@dataclass(frozen=True)
+class PageParams:
+    offset: int
+    limit: int
+
+
+def page_params(
+    config: ConfigDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int | None, Query(ge=1, description="At most the server's page limit")] = None,
+) -> PageParams:
+    return PageParams(offset, min(limit or config.page_size, config.max_page_size))
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]

@@ -1,0 +1,139 @@
+"""Admin: register actors with their public keys, rotate keys, issue and revoke bearer tokens.
+
+Actor and key changes are signed ledger entries like any other write (``actor.registered``,
+``actor.key_added``, ``actor.key_revoked``), signed by an admin. Rotating a key is two entries:
+add the new key, then revoke the old one. Tokens are not ledger entries: they are random secrets,
+shown once and stored hashed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response
+
+from creditbank.accounts.tokens import Principal, hash_token
+from creditbank.api.deps import BankDep, PrincipalDep, require_roles
+from creditbank.api.errors import problem_responses
+from creditbank.api.schemas import (
+    PrincipalPublic,
+    ReceiptPublic,
+    SignedEntryIn,
+    TokenIn,
+    TokenIssued,
+)
+from creditbank.api.submission import IdempotencyKeyHeader, answer, submit_signed
+from creditbank.errors import InputError, PermissionDenied
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["admin"], responses=problem_responses(401, 403, 404, 409, 422))
+
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+TokenIssuer = Annotated[Principal, Depends(require_roles("admin", "registrar"))]
+ActorId = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+@router.post("/v1/actors", status_code=201, summary="Register an actor and its public key")
+def register_actor(
+    bank: BankDep,
+    principal: Admin,
+    payload: SignedEntryIn,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ReceiptPublic:
+    """A signed `actor.registered` entry (body: `actor_id`, `role`, `name`, `public_key`)."""
+    receipt = submit_signed(
+        bank, principal, payload, entry_type="actor.registered", idempotency_key=idempotency_key
+    )
+    return answer(receipt, response)
+
+
+@router.post(
+    "/v1/actors/{actor_id}/keys", status_code=201, summary="Add a key to an actor (rotation, 1/2)"
+)
+def add_key(
+    bank: BankDep,
+    principal: Admin,
+    actor_id: ActorId,
+    payload: SignedEntryIn,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ReceiptPublic:
+    """A signed `actor.key_added` entry whose `body.actor_id` is the path's actor."""
+    receipt = submit_signed(
+        bank,
+        principal,
+        payload,
+        entry_type="actor.key_added",
+        idempotency_key=idempotency_key,
+        path_fields={"actor_id": actor_id},
+    )
+    return answer(receipt, response)
+
+
+@router.post(
+    "/v1/actors/{actor_id}/keys/{key_id}/revoke",
+    status_code=201,
+    summary="Revoke an actor's key (rotation, 2/2)",
+)
+def revoke_key(
+    bank: BankDep,
+    principal: Admin,
+    actor_id: ActorId,
+    key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")],
+    payload: SignedEntryIn,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ReceiptPublic:
+    """A signed `actor.key_revoked` entry naming the path's actor and key id."""
+    receipt = submit_signed(
+        bank,
+        principal,
+        payload,
+        entry_type="actor.key_revoked",
+        idempotency_key=idempotency_key,
+        path_fields={"actor_id": actor_id, "key_id": key_id},
+    )
+    return answer(receipt, response)
+
+
+@router.post("/v1/tokens", status_code=201, summary="Issue a bearer token (shown once)")
+def issue_token(bank: BankDep, principal: TokenIssuer, payload: TokenIn) -> TokenIssued:
+    """Admins issue tokens for actors and learners; registrars for learners only."""
+    if (payload.actor_id is None) == (payload.learner_id is None):
+        raise InputError("name exactly one of actor_id and learner_id")
+    if principal.role == "registrar" and payload.actor_id is not None:
+        raise PermissionDenied("registrars issue tokens for learners only")
+    token = bank.issue_token(
+        actor_id=payload.actor_id, learner_id=payload.learner_id, label=payload.label
+    )
+    issued = bank.authenticate(token)
+    return TokenIssued(
+        token=token,
+        token_id=hash_token(token),
+        role=issued.role,
+        actor_id=issued.actor_id,
+        learner_id=issued.learner_id,
+    )
+
+
+@router.delete(
+    "/v1/tokens/{token_id}",
+    status_code=204,
+    summary="Revoke a bearer token",
+    dependencies=[Depends(require_roles("admin"))],
+)
+def revoke_token(
+    bank: BankDep,
+    token_id: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
+) -> Response:
+    bank.revoke_token(token_id)
+    return Response(status_code=204)
+
+
+@router.get("/v1/whoami", tags=["learner"], summary="Who this bearer token belongs to")
+def whoami(principal: PrincipalDep) -> PrincipalPublic:
+    return PrincipalPublic(
+        role=principal.role, actor_id=principal.actor_id, learner_id=principal.learner_id
+    )

@@ -1,0 +1,37 @@
+"""Registrar: record course credits a learner earned (signed ``credit.earned`` entries)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from creditbank.accounts.tokens import Principal
+from creditbank.api.deps import BankDep, require_roles
+from creditbank.api.errors import problem_responses
+from creditbank.api.schemas import ReceiptPublic, SignedEntryIn
+from creditbank.api.submission import IdempotencyKeyHeader, answer, submit_signed
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/v1/credits", tags=["registrar"], responses=problem_responses(401, 403, 404, 409, 422)
+)
+
+Registrar = Annotated[Principal, Depends(require_roles("registrar"))]
+
+
+@router.post("", status_code=201, summary="Record earned course credits")
+def record_credit(
+    bank: BankDep,
+    principal: Registrar,
+    payload: SignedEntryIn,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ReceiptPublic:
+    """A signed `credit.earned` entry (credit id, learner, institution, course, credits as a
+    decimal string, percentage grade, date)."""
+    receipt = submit_signed(
+        bank, principal, payload, entry_type="credit.earned", idempotency_key=idempotency_key
+    )
+    return answer(receipt, response)

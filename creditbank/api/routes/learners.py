@@ -1,0 +1,261 @@
+"""Learners: registration (registrar) and the account reads (the learner themself, or a registrar).
+
+A learner's token reads only that learner's account; any other id answers 404, as an unknown id
+does. Every figure carries the log index of the entry behind it, and balances can be asked *as of*
+a past date. The transcript is a self-contained bundle anyone can verify offline with the log's
+verifier key (``creditbank verify-transcript``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from creditbank.accounts.identity import Identity
+from creditbank.accounts.tokens import Principal
+from creditbank.accounts.views import LearnerBalance, Progress
+from creditbank.api.deps import BankDep, readable_learner, require_roles
+from creditbank.api.errors import problem_responses
+from creditbank.api.schemas import CreditsText, LearnerRegistrationIn, ReceiptPublic
+from creditbank.api.submission import IdempotencyKeyHeader, answer, submit_signed
+from creditbank.mapping import parse_holdings
+
+__all__ = [
+    "BalancePublic",
+    "ExpiringPublic",
+    "PlanRequest",
+    "ProgressPublic",
+    "router",
+]
+
+router = APIRouter(prefix="/v1/learners", responses=problem_responses(401, 403, 404, 422))
+
+Registrar = Annotated[Principal, Depends(require_roles("registrar"))]
+ReadableLearner = Annotated[str, Depends(readable_learner)]
+AsOf = Annotated[date | None, Query(description="Count only what the log held on this date")]
+ProgrammeCode = Annotated[str, Query(min_length=1, max_length=64)]
+
+
+class _FromDataclass(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class CertificatePublic(_FromDataclass):
+    certificate_id: str
+    qualification_code: str
+    level: int
+    issued_on: date
+    provider: str
+    index: int
+    revoked: bool
+
+
+class CreditPublic(_FromDataclass):
+    credit_id: str
+    institution: str
+    course_code: str
+    credits: CreditsText
+    grade: int | None
+    earned_on: date
+    index: int
+
+
+class RecognitionPublic(_FromDataclass):
+    conversion_id: str
+    course_code: str
+    credits: CreditsText
+    mapping_id: str
+    mode: str
+    sources: list[str]
+    index: int
+
+
+class ProgrammeBalancePublic(_FromDataclass):
+    programme_code: str
+    recognised: CreditsText
+    items: list[RecognitionPublic]
+
+
+class BalancePublic(_FromDataclass):
+    learner_id: str
+    as_of: date | None
+    certificates: list[CertificatePublic]
+    credits_earned: list[CreditPublic]
+    banked_credits: CreditsText
+    programmes: list[ProgrammeBalancePublic]
+    total_recognised: CreditsText
+    by_source: dict[str, CreditsText]
+
+
+class MissingCoursePublic(BaseModel):
+    course_code: str
+    credits: CreditsText
+
+
+class ProgressPublic(BaseModel):
+    learner_id: str
+    programme_code: str
+    total_credits: CreditsText
+    recognised: CreditsText
+    recognised_courses: list[RecognitionPublic]
+    missing_courses: list[MissingCoursePublic]
+    plan: Annotated[dict[str, Any], Field(description="What the planner could still recognise")]
+
+
+class ExpiringPublic(_FromDataclass):
+    kind: Annotated[str, Field(description="certificate or mapping")]
+    id: str
+    lapses_on: date
+    detail: str
+
+
+class PlanRequest(BaseModel):
+    """Plan toward a programme as if the learner also held ``what_if`` (the holdings format)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "programme_code": "SOU-MECH-AD",
+                    "what_if": {
+                        "certificates": [
+                            {
+                                "holding_id": "next-level",
+                                "qualification_code": "6-18-02-04",
+                                "level": 2,
+                                "what_if": True,
+                            }
+                        ]
+                    },
+                }
+            ]
+        },
+    )
+
+    programme_code: Annotated[str, Field(min_length=1, max_length=64)]
+    as_of: date | None = None
+    what_if: dict[str, Any] | None = None
+
+
+def _balance(balance: LearnerBalance) -> BalancePublic:
+    return BalancePublic.model_validate(balance, from_attributes=True)
+
+
+def _progress(progress: Progress) -> ProgressPublic:
+    return ProgressPublic(
+        learner_id=progress.learner_id,
+        programme_code=progress.programme_code,
+        total_credits=progress.total_credits,
+        recognised=progress.recognised,
+        recognised_courses=[
+            RecognitionPublic.model_validate(item, from_attributes=True)
+            for item in progress.recognised_courses
+        ],
+        missing_courses=[
+            MissingCoursePublic(course_code=code, credits=credits)
+            for code, credits in progress.missing_courses
+        ],
+        plan=progress.plan.to_json(),
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    tags=["registrar"],
+    summary="Register a learner",
+    responses=problem_responses(409),
+)
+def register_learner(
+    bank: BankDep,
+    principal: Registrar,
+    payload: LearnerRegistrationIn,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ReceiptPublic:
+    """A signed `learner.registered` entry (a random learner id and the salted commitment to the
+    identity) with the identity itself beside it, which is kept off the log."""
+    identity = Identity(
+        name=payload.identity.name, id_number=payload.identity.id_number, salt=payload.identity.salt
+    )
+    receipt = submit_signed(
+        bank,
+        principal,
+        payload,
+        entry_type="learner.registered",
+        idempotency_key=idempotency_key,
+        identity=identity,
+    )
+    return answer(receipt, response)
+
+
+@router.get("/{learner_id}/balance", tags=["learner"], summary="Banked and recognised credits")
+def balance(bank: BankDep, learner_id: ReadableLearner, as_of: AsOf = None) -> BalancePublic:
+    return _balance(bank.balance(learner_id, as_of))
+
+
+@router.get("/{learner_id}/progress", tags=["learner"], summary="Progress toward a programme")
+def progress(
+    bank: BankDep,
+    learner_id: ReadableLearner,
+    programme_code: ProgrammeCode,
+    as_of: AsOf = None,
+) -> ProgressPublic:
+    return _progress(bank.progress(learner_id, programme_code, as_of))
+
+
+@router.get(
+    "/{learner_id}/expiring",
+    tags=["learner"],
+    summary="Certificates and mappings that stop counting soon",
+)
+def expiring(
+    bank: BankDep,
+    learner_id: ReadableLearner,
+    days: Annotated[int, Query(ge=1, le=3660)] = 90,
+) -> list[ExpiringPublic]:
+    return [
+        ExpiringPublic.model_validate(item, from_attributes=True)
+        for item in bank.expiring(learner_id, days)
+    ]
+
+
+@router.get(
+    "/{learner_id}/plan",
+    tags=["learner", "registrar"],
+    summary="The planner's best conversion toward a programme",
+)
+def plan(
+    bank: BankDep,
+    learner_id: ReadableLearner,
+    programme_code: ProgrammeCode,
+    as_of: AsOf = None,
+) -> dict[str, Any]:
+    return bank.plan_for(learner_id, programme_code, as_of).to_json()
+
+
+@router.post(
+    "/{learner_id}/plan",
+    tags=["learner", "registrar"],
+    summary="What-if: plan as if the learner also held more",
+)
+def plan_what_if(
+    bank: BankDep, learner_id: ReadableLearner, request: PlanRequest
+) -> dict[str, Any]:
+    what_if = parse_holdings(request.what_if) if request.what_if is not None else None
+    return bank.plan_for(
+        learner_id, request.programme_code, request.as_of, what_if=what_if
+    ).to_json()
+
+
+@router.get(
+    "/{learner_id}/transcript",
+    tags=["learner"],
+    summary="A verifiable transcript: entries, inclusion proofs, checkpoint, log key id",
+)
+def transcript(bank: BankDep, learner_id: ReadableLearner) -> dict[str, Any]:
+    return bank.transcript(learner_id)

@@ -1,0 +1,444 @@
+"""The authorization matrix: every route against every kind of caller, on SQLite and PostgreSQL.
+
+Each row names a route, how to build a request for it (a fresh, valid entry signed by the caller's
+own key when the caller is an actor, so a refusal is about *who* asks, not about a broken entry),
+and the status each caller must get. Callers: no token, an admin, a training provider, a
+registrar, the learner whose account it is, and another learner.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from creditbank.accounts.identity import Identity, commitment_of, new_learner_id, new_salt
+from creditbank.ledger.entry import key_id_of, public_key_to_b64
+from creditbank.ledger.keys import generate_key
+from tests.api.world import Actor, World, unique
+
+CALLERS = ("anonymous", "admin", "provider", "registrar", "learner", "other_learner")
+ACTOR_ROLES = ("admin", "provider", "registrar")
+
+Build = Callable[[World, Actor], tuple[str, dict[str, Any] | None]]
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    method: str
+    build: Build
+    #: status per caller; callers not named get ``default``
+    expect: dict[str, int]
+    default: int = 403
+    anonymous: int = 401
+    public: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def status_for(self, caller: str) -> int:
+        if caller == "anonymous":
+            return 200 if self.public else self.anonymous
+        return self.expect.get(caller, 200 if self.public else self.default)
+
+
+def _get(path: str) -> Build:
+    return lambda world, _signer: (path.format(learner=world.learner.learner_id), None)
+
+
+def _signed(entry_type: str, body: Callable[[World], dict[str, Any]], path: str = "") -> Build:
+    def build(world: World, signer: Actor) -> tuple[str, dict[str, Any] | None]:
+        data = body(world)
+        return path.format(**data) if path else "", signer.post_json(entry_type, data)
+
+    return build
+
+
+def _actor_body(world: World) -> dict[str, Any]:
+    return {
+        "actor_id": unique("prov"),
+        "role": "provider",
+        "name": "a training provider",
+        "public_key": public_key_to_b64(generate_key().public_key()),
+    }
+
+
+def _key_added(world: World) -> dict[str, Any]:
+    actor_id, _key = world.new_actor_with_key()
+    return {"actor_id": actor_id, "public_key": public_key_to_b64(generate_key().public_key())}
+
+
+def _key_revoked(world: World) -> dict[str, Any]:
+    actor_id, key = world.new_actor_with_key()
+    world.bank.submit(
+        world.admin.sign(
+            "actor.key_added",
+            {"actor_id": actor_id, "public_key": public_key_to_b64(generate_key().public_key())},
+        )
+    )
+    return {"actor_id": actor_id, "key_id": key_id_of(public_key_to_b64(key.public_key()))}
+
+
+def _register_learner(world: World, signer: Actor) -> tuple[str, dict[str, Any] | None]:
+    identity = Identity(name="学员", id_number=unique("ID"), salt=new_salt())
+    payload = signer.post_json(
+        "learner.registered",
+        {"learner_id": new_learner_id(), "commitment": commitment_of(identity)},
+    )
+    payload["identity"] = {
+        "name": identity.name,
+        "id_number": identity.id_number,
+        "salt": identity.salt,
+    }
+    return "/v1/learners", payload
+
+
+def _credit(world: World) -> dict[str, Any]:
+    return {
+        "credit_id": unique("CR"),
+        "learner_id": world.learner.learner_id,
+        "institution": "SSPU",
+        "course_code": "ME1021",
+        "credits": "2.5",
+        "grade": 77,
+        "earned_on": world.today.isoformat(),
+    }
+
+
+def _token_for_learner(world: World, signer: Actor) -> tuple[str, dict[str, Any] | None]:
+    return "/v1/tokens", {"learner_id": world.learner.learner_id, "label": "matrix"}
+
+
+def _revoke_token(world: World, signer: Actor) -> tuple[str, dict[str, Any] | None]:
+    from creditbank.accounts.tokens import hash_token
+
+    token = world.bank.issue_token(learner_id=world.learner.learner_id, label="to revoke")
+    return f"/v1/tokens/{hash_token(token)}", None
+
+
+def _path(build: Build, path: str) -> Build:
+    def with_path(world: World, signer: Actor) -> tuple[str, dict[str, Any] | None]:
+        _, body = build(world, signer)
+        assert body is not None
+        inner = body["entry"]["body"]
+        return path.format(**inner), body
+
+    return with_path
+
+
+READ = {"registrar": 200, "learner": 200, "other_learner": 404}
+
+ROWS = [
+    # public
+    Row("checkpoint", "GET", _get("/v1/log/checkpoint"), {}, public=True),
+    Row("key", "GET", _get("/v1/log/key"), {}, public=True),
+    Row("entry", "GET", _get("/v1/log/entries/0"), {}, public=True),
+    Row("entries", "GET", _get("/v1/log/entries?limit=2"), {}, public=True),
+    Row("inclusion", "GET", _get("/v1/log/proof/inclusion?index=1"), {}, public=True),
+    Row("consistency", "GET", _get("/v1/log/proof/consistency?first=1"), {}, public=True),
+    Row("qualifications", "GET", _get("/v1/catalogue/qualifications"), {}, public=True),
+    Row("programmes", "GET", _get("/v1/catalogue/programmes"), {}, public=True),
+    Row("courses", "GET", _get("/v1/catalogue/courses?limit=5"), {}, public=True),
+    Row("mappings", "GET", _get("/v1/catalogue/mappings?mode=through_train"), {}, public=True),
+    Row("healthz", "GET", _get("/healthz"), {}, public=True),
+    Row("readyz", "GET", _get("/readyz"), {}, public=True),
+    Row("checkpoint at", "GET", _get("/v1/log/checkpoints/2"), {}, public=True),
+    Row(
+        "programme",
+        "GET",
+        lambda w, _s: (f"/v1/catalogue/programmes/{w.recognition.programme_code}", None),
+        {},
+        public=True,
+    ),
+    Row(
+        "mapping",
+        "GET",
+        lambda w, _s: (f"/v1/catalogue/mappings/{w.recognition.mapping_id}", None),
+        {},
+        public=True,
+    ),
+    # any token
+    Row("whoami", "GET", _get("/v1/whoami"), dict.fromkeys(CALLERS, 200)),
+    # admin
+    Row(
+        "register actor",
+        "POST",
+        _path(_signed("actor.registered", _actor_body), "/v1/actors"),
+        {"admin": 201},
+    ),
+    Row(
+        "add key",
+        "POST",
+        _path(_signed("actor.key_added", _key_added), "/v1/actors/{actor_id}/keys"),
+        {"admin": 201},
+    ),
+    Row(
+        "revoke key",
+        "POST",
+        _path(
+            _signed("actor.key_revoked", _key_revoked), "/v1/actors/{actor_id}/keys/{key_id}/revoke"
+        ),
+        {"admin": 201},
+    ),
+    Row("issue token", "POST", _token_for_learner, {"admin": 201, "registrar": 201}),
+    Row("revoke token", "DELETE", _revoke_token, {"admin": 204}),
+    # provider
+    Row(
+        "register mapping",
+        "POST",
+        _path(
+            _signed("mapping.registered", lambda w: {"mapping": w.new_mapping_json()}),
+            "/v1/mappings",
+        ),
+        {"provider": 201},
+    ),
+    Row(
+        "retire mapping",
+        "POST",
+        _path(
+            _signed(
+                "mapping.retired", lambda w: {"mapping_id": w.new_mapping(), "reason": "superseded"}
+            ),
+            "/v1/mappings/{mapping_id}/retire",
+        ),
+        {"provider": 201},
+    ),
+    Row(
+        "issue certificate",
+        "POST",
+        _path(
+            _signed("certificate.issued", lambda w: w.certificate_body(w.learner.learner_id)),
+            "/v1/certificates",
+        ),
+        {"provider": 201},
+    ),
+    Row(
+        "revoke certificate",
+        "POST",
+        _path(
+            _signed(
+                "certificate.revoked",
+                lambda w: {
+                    "certificate_id": w.new_certificate(w.learner.learner_id),
+                    "reason": "issued in error",
+                },
+            ),
+            "/v1/certificates/{certificate_id}/revoke",
+        ),
+        {"provider": 201},
+    ),
+    # registrar
+    Row("register learner", "POST", _register_learner, {"registrar": 201}),
+    Row(
+        "record credit",
+        "POST",
+        _path(_signed("credit.earned", _credit), "/v1/credits"),
+        {"registrar": 201},
+    ),
+    Row(
+        "post conversion",
+        "POST",
+        _path(
+            _signed(
+                "conversion.posted", lambda w: w.conversion_body(w.convertible_learner().learner_id)
+            ),
+            "/v1/conversions",
+        ),
+        {"registrar": 201},
+    ),
+    Row(
+        "reverse conversion",
+        "POST",
+        _path(
+            _signed(
+                "conversion.reversed",
+                lambda w: {"conversion_id": w.new_conversion()[0], "reason": "in error"},
+            ),
+            "/v1/conversions/{conversion_id}/reverse",
+        ),
+        {"registrar": 201},
+    ),
+    # a learner's account: the learner or a registrar
+    Row("balance", "GET", _get("/v1/learners/{learner}/balance"), READ),
+    Row("balance as of", "GET", _get("/v1/learners/{learner}/balance?as_of=2026-01-01"), READ),
+    Row(
+        "progress",
+        "GET",
+        lambda w, _s: (
+            f"/v1/learners/{w.learner.learner_id}/progress?programme_code="
+            f"{w.setup.programmes[w.learner.learner_id]}",
+            None,
+        ),
+        READ,
+    ),
+    Row("expiring", "GET", _get("/v1/learners/{learner}/expiring?days=365"), READ),
+    Row(
+        "plan",
+        "GET",
+        lambda w, _s: (
+            f"/v1/learners/{w.learner.learner_id}/plan?programme_code="
+            f"{w.recognition.programme_code}",
+            None,
+        ),
+        READ,
+    ),
+    Row(
+        "what-if plan",
+        "POST",
+        lambda w, _s: (
+            f"/v1/learners/{w.learner.learner_id}/plan",
+            {
+                "programme_code": w.recognition.programme_code,
+                "what_if": {
+                    "certificates": [
+                        {
+                            "holding_id": "what-if-1",
+                            "qualification_code": w.recognition.qualification_requirements[0].code,
+                            "level": 1,
+                            "what_if": True,
+                        }
+                    ]
+                },
+            },
+        ),
+        READ,
+    ),
+    Row("transcript", "GET", _get("/v1/learners/{learner}/transcript"), READ),
+]
+
+
+def _token(world: World, caller: str) -> str | None:
+    return {
+        "anonymous": None,
+        "admin": world.admin.token,
+        "provider": world.provider.token,
+        "registrar": world.registrar.token,
+        "learner": world.learner.token,
+        "other_learner": world.other_learner.token,
+    }[caller]
+
+
+def _signer(world: World, caller: str) -> Actor:
+    """The caller's own key when it has one; learners (and nobody) have none: use a registrar's."""
+    return {"admin": world.admin, "provider": world.provider}.get(caller, world.registrar)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
+def test_route_answers_each_caller_as_the_matrix_says(
+    world: World, http: TestClient, row: Row, caller: str
+) -> None:
+    path, body = row.build(world, _signer(world, caller))
+    token = _token(world, caller)
+    headers = world.bearer(token) if token else {}
+    answer = http.request(row.method, path, json=body, headers=headers)
+    expected = row.status_for(caller)
+    assert answer.status_code == expected, answer.text
+    if expected >= 400:
+        assert answer.headers["content-type"] == "application/problem+json"
+        problem = answer.json()
+        assert problem["status"] == expected
+        assert problem["type"].startswith("https://creditbank.example/problems/")
+    if expected == 401:
+        assert answer.headers["www-authenticate"] == "Bearer"
+
+
+def test_every_route_of_the_app_is_in_the_matrix(
+    sqlite_world: World, sqlite_http: TestClient
+) -> None:
+    """A new route cannot ship without a row (and so without an authorization decision)."""
+    spec = sqlite_http.get("/openapi.json").json()
+    routes = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
+    built = {
+        (row.method, row.build(sqlite_world, sqlite_world.registrar)[0].partition("?")[0])
+        for row in ROWS
+    }
+    for method, template in sorted(routes):
+        pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$")
+        assert any(m == method and pattern.match(p) for m, p in built), (method, template)
+    assert len(built) >= len(routes)
+
+
+# --- ownership: what only the bank can know ------------------------------------------------
+
+
+def test_a_provider_cannot_revoke_another_providers_certificate(
+    world: World, http: TestClient
+) -> None:
+    certificate = world.new_certificate(world.learner.learner_id)
+    other = world.other_provider
+    answer = http.post(
+        f"/v1/certificates/{certificate}/revoke",
+        json=other.post_json(
+            "certificate.revoked", {"certificate_id": certificate, "reason": "not mine"}
+        ),
+        headers=world.bearer(other.token),
+    )
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["type"] == "https://creditbank.example/problems/forbidden"
+
+
+def test_a_provider_cannot_retire_another_providers_mapping(world: World, http: TestClient) -> None:
+    mapping_id = world.new_mapping()
+    other = world.other_provider
+    answer = http.post(
+        f"/v1/mappings/{mapping_id}/retire",
+        json=other.post_json("mapping.retired", {"mapping_id": mapping_id, "reason": "not mine"}),
+        headers=world.bearer(other.token),
+    )
+    assert answer.status_code == 403, answer.text
+
+
+def test_a_provider_cannot_register_a_mapping_naming_another_provider(
+    world: World, http: TestClient
+) -> None:
+    other = world.other_provider
+    answer = http.post(
+        "/v1/mappings",
+        json=other.post_json("mapping.registered", {"mapping": world.new_mapping_json()}),
+        headers=world.bearer(other.token),
+    )
+    assert answer.status_code == 403, answer.text
+
+
+def test_a_token_does_not_lend_its_authority_to_another_actors_entry(
+    world: World, http: TestClient
+) -> None:
+    """A provider's token with an entry signed by another provider: 403, nothing appended."""
+    size = world.bank.log.size()
+    answer = http.post(
+        "/v1/certificates",
+        json=world.other_provider.post_json(
+            "certificate.issued", world.certificate_body(world.learner.learner_id)
+        ),
+        headers=world.bearer(world.provider.token),
+    )
+    assert answer.status_code == 403, answer.text
+    assert world.bank.log.size() == size
+
+
+def test_a_registrar_may_not_issue_actor_tokens(world: World, http: TestClient) -> None:
+    answer = http.post(
+        "/v1/tokens",
+        json={"actor_id": world.provider.actor_id},
+        headers=world.bearer(world.registrar.token),
+    )
+    assert answer.status_code == 403
+
+
+def test_a_revoked_token_stops_working(world: World, http: TestClient) -> None:
+    issued = http.post(
+        "/v1/tokens",
+        json={"learner_id": world.learner.learner_id, "label": "phone"},
+        headers=world.bearer(world.admin.token),
+    ).json()
+    balance = f"/v1/learners/{world.learner.learner_id}/balance"
+    assert http.get(balance, headers=world.bearer(issued["token"])).status_code == 200
+    revoked = http.delete(
+        f"/v1/tokens/{issued['token_id']}", headers=world.bearer(world.admin.token)
+    )
+    assert revoked.status_code == 204
+    assert http.get(balance, headers=world.bearer(issued["token"])).status_code == 401
