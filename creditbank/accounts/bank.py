@@ -15,23 +15,22 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from creditbank.accounts import schemas as s
-from creditbank.accounts.holdings import learner_holdings, recognised_holding_id, recognised_in
+from creditbank.accounts.cascade import SYSTEM_ACTOR, recognised_ids, reverse_dependents
+from creditbank.accounts.holdings import learner_holdings, recognised_in
 from creditbank.accounts.identity import Identity, erase_identity, matches
 from creditbank.accounts.projection import apply_entry
-from creditbank.accounts.rules import check_signer, conversions_using, validate_body
+from creditbank.accounts.rules import check_conversion, check_mapping, check_signer, validate_body
 from creditbank.accounts.tables import (
-    ActorRow,
     LearnerIdentityRow,
     LearnerRow,
     MappingRow,
-    RecognitionRow,
 )
 from creditbank.accounts.tokens import Principal, authenticate, issue_token, revoke_token
 from creditbank.accounts.transcript import build_transcript
@@ -48,19 +47,15 @@ from creditbank.errors import (
     CreditbankError,
     InputError,
     NotFoundError,
-    PermissionDenied,
     RuleViolation,
     StorageError,
 )
 from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
 from creditbank.ledger.log import Batch, Log
 from creditbank.ledger.sql import SqlTransaction
-from creditbank.mapping import Catalog, Holdings, Mapping, Plan, Programme, Proposal, evaluate, plan
+from creditbank.mapping import Catalog, Holdings, Mapping, Plan, Programme, plan
 
 __all__ = ["SYSTEM_ACTOR", "CreditBank", "Receipt", "Submission"]
-
-#: The log's own actor: signs the genesis entry and revocation cascades, with the log key.
-SYSTEM_ACTOR = "system"
 
 
 @dataclass(frozen=True)
@@ -125,44 +120,43 @@ class CreditBank:
 
         Only on an empty log; the two entries are the root of every later signature's authority.
         """
-        signer = self.log.signer
-        if signer is None:
-            raise StorageError("bootstrapping needs the log key")
+        key = self._system_key()
         now = self.clock()
-        key = signer.private_key
-        system = sign_entry(
-            Entry.create(
+
+        def register(nonce: str, body: s.ActorRegistered) -> SignedEntry:
+            entry = Entry.create(
                 type="actor.registered",
                 actor=SYSTEM_ACTOR,
-                nonce="genesis-system",
+                nonce=nonce,
                 claimed_at=now,
-                body=s.ActorRegistered(
+                body=body.model_dump(mode="json"),
+            )
+            return sign_entry(entry, key)
+
+        system_key = public_key_to_b64(key.public_key())
+        genesis = (
+            register(
+                "genesis-system",
+                s.ActorRegistered(
                     actor_id=SYSTEM_ACTOR,
                     role="system",
                     name="creditbank log",
-                    public_key=public_key_to_b64(key.public_key()),
-                ).model_dump(mode="json"),
+                    public_key=system_key,
+                ),
             ),
-            key,
-        )
-        admin = sign_entry(
-            Entry.create(
-                type="actor.registered",
-                actor=SYSTEM_ACTOR,
-                nonce="genesis-admin",
-                claimed_at=now,
-                body=s.ActorRegistered(
+            register(
+                "genesis-admin",
+                s.ActorRegistered(
                     actor_id=admin_id, role="admin", name=admin_name, public_key=admin_public_key
-                ).model_dump(mode="json"),
+                ),
             ),
-            key,
         )
         with self.log.batch(now=now) as batch:
             if batch.start_size != 0:
                 raise ConflictError("the log is not empty; genesis happens once")
             session = self._session(batch)
             receipts = []
-            for signed in (system, admin):
+            for signed in genesis:
                 body = s.parse_body(signed.entry.type, signed.entry.body)
                 appended = batch.add(signed)
                 apply_entry(session, appended.index, appended.leaf, body)
@@ -250,9 +244,14 @@ class CreditBank:
         elif identity is not None:
             raise InputError("an identity is only accepted with learner.registered")
         if isinstance(body, s.MappingRegistered):
-            self._check_mapping(session, body, actor)
+            check_mapping(session, self.catalog(session), body, actor)
         if isinstance(body, s.ConversionPosted):
-            self._check_conversion(session, body)
+            check_conversion(
+                session,
+                self.catalog(session),
+                self.holdings(session, body.learner_id, exclude_programme=body.programme_code),
+                body,
+            )
         appended = batch.add(signed)
         apply_entry(session, appended.index, appended.leaf, body)
         if identity is not None and isinstance(body, s.LearnerRegistered):
@@ -266,97 +265,26 @@ class CreditBank:
             )
         consequences: list[int] = []
         if isinstance(body, s.CertificateRevoked):
-            consequences = self._cascade(batch, session, {body.certificate_id}, appended.index, now)
+            consequences = reverse_dependents(
+                batch, session, self._system_key(), {body.certificate_id}, appended.index, now
+            )
         elif isinstance(body, s.ConversionReversed):
-            consequences = self._cascade(
-                batch, session, _recognised_ids(session, body.conversion_id), appended.index, now
+            consequences = reverse_dependents(
+                batch,
+                session,
+                self._system_key(),
+                recognised_ids(session, body.conversion_id),
+                appended.index,
+                now,
             )
         session.flush()
         return appended.index, consequences
 
-    def _check_mapping(self, session: Session, body: s.MappingRegistered, actor: ActorRow) -> None:
-        mapping = Mapping.from_json(body.mapping)
-        actor_id = actor.actor_id
-        # A map names its provider by id or by registered name (the shipped CSV uses names).
-        if mapping.provider not in (actor.actor_id, actor.name):
-            raise PermissionDenied(
-                f"mapping {mapping.mapping_id} names provider {mapping.provider}; "
-                f"it must be registered by that provider, not {actor_id}"
-            )
-        existing = session.get(MappingRow, (mapping.mapping_id, mapping.version))
-        if existing is not None:
-            raise ConflictError(f"mapping {mapping.mapping_id} version {mapping.version} exists")
-        other = session.exec(
-            select(MappingRow).where(MappingRow.mapping_id == mapping.mapping_id)
-        ).first()
-        if other is not None and other.provider != actor_id:
-            raise PermissionDenied(f"mapping {mapping.mapping_id} belongs to {other.provider}")
-        # The catalogue with this mapping must still be consistent (programme, courses, credits).
-        self.catalog(session).with_mapping(mapping)
-
-    def _check_conversion(self, session: Session, body: s.ConversionPosted) -> None:
-        catalog = self.catalog(session)
-        holdings = self.holdings(session, body.learner_id, exclude_programme=body.programme_code)
-        proposals = [
-            Proposal(
-                course_code=claim.course_code,
-                mapping_id=claim.mapping_id,
-                sources=tuple(claim.sources),
-            )
-            for claim in body.recognitions
-        ]
-        granted = evaluate(
-            catalog,
-            holdings,
-            body.programme_code,
-            body.as_of,
-            proposals,
-            already_recognised=recognised_in(session, body.learner_id, body.programme_code),
-        )
-        by_course = {g.course_code: g for g in granted}
-        for claim in body.recognitions:
-            rule = by_course.get(claim.course_code)
-            if rule is None or rule.credits != Decimal(claim.credits):
-                expected = "no credit" if rule is None else f"{rule.credits} credits"
-                raise RuleViolation(
-                    f"course {claim.course_code}: the conversion claims {claim.credits} credits "
-                    f"but the rules give {expected}",
-                    code="credits-mismatch",
-                )
-
-    def _cascade(
-        self, batch: Batch, session: Session, holding_ids: set[str], cause: int, now: datetime
-    ) -> list[int]:
-        """Reverse every active conversion that used any of ``holding_ids``, transitively."""
+    def _system_key(self) -> Ed25519PrivateKey:
         signer = self.log.signer
-        assert signer is not None
-        appended: list[int] = []
-        pending = set(holding_ids)
-        while pending:
-            conversions = conversions_using(session, pending)
-            pending = set()
-            for conversion_id in conversions:
-                body = s.ConversionReversed(
-                    conversion_id=conversion_id,
-                    reason=f"a source it used was withdrawn by log entry {cause}",
-                )
-                signed = sign_entry(
-                    Entry.create(
-                        type="conversion.reversed",
-                        actor=SYSTEM_ACTOR,
-                        nonce=f"cascade-{cause}-{conversion_id}"[:128]
-                        .replace(".", "_")
-                        .replace(":", "_"),
-                        claimed_at=now,
-                        body=body.model_dump(mode="json"),
-                    ),
-                    signer.private_key,
-                )
-                result = batch.add(signed)
-                apply_entry(session, result.index, result.leaf, body)
-                appended.append(result.index)
-                pending |= _recognised_ids(session, conversion_id)
-        return appended
+        if signer is None:
+            raise StorageError("appending needs the log key")
+        return signer.private_key
 
     def _receipt(self, batch: Batch, index: int, consequences: Sequence[int] = ()) -> Receipt:
         result = batch.result
@@ -482,9 +410,3 @@ class CreditBank:
 def _require_learner(session: Session, learner_id: str) -> None:
     if session.get(LearnerRow, learner_id) is None:
         raise NotFoundError(f"learner {learner_id!r} is not registered")
-
-
-def _recognised_ids(session: Session, conversion_id: str) -> set[str]:
-    """Holding ids of the courses a conversion recognised (sources for further conversions)."""
-    rows = session.exec(select(RecognitionRow).where(RecognitionRow.conversion_id == conversion_id))
-    return {recognised_holding_id(conversion_id, row.course_code) for row in rows}

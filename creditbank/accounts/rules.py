@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
 from creditbank.accounts import schemas as s
+from creditbank.accounts.holdings import recognised_in
 from creditbank.accounts.tables import (
     ActorKeyRow,
     ActorRow,
@@ -33,8 +35,16 @@ from creditbank.errors import (
     SignatureError,
 )
 from creditbank.ledger.entry import SignedEntry, parse_time
+from creditbank.mapping import Catalog, Holdings, Mapping, Proposal, evaluate
 
-__all__ = ["MAX_BACKDATE_DAYS", "check_signer", "conversions_using", "validate_body"]
+__all__ = [
+    "MAX_BACKDATE_DAYS",
+    "check_conversion",
+    "check_mapping",
+    "check_signer",
+    "conversions_using",
+    "validate_body",
+]
 
 #: How far in the past a conversion's ``as_of`` date may be (decisions are posted promptly).
 MAX_BACKDATE_DAYS = 31
@@ -184,3 +194,52 @@ def conversions_using(session: Session, holding_ids: set[str]) -> list[str]:
         .distinct()
     )
     return sorted(session.exec(stmt))
+
+
+def check_mapping(
+    session: Session, catalog: Catalog, body: s.MappingRegistered, actor: ActorRow
+) -> None:
+    """A mapping is registered by the provider it names, once per version, consistently."""
+    mapping = Mapping.from_json(body.mapping)
+    # A map names its provider by id or by registered name (the shipped CSV uses names).
+    if mapping.provider not in (actor.actor_id, actor.name):
+        raise PermissionDenied(
+            f"mapping {mapping.mapping_id} names provider {mapping.provider}; "
+            f"it must be registered by that provider, not {actor.actor_id}"
+        )
+    if session.get(MappingRow, (mapping.mapping_id, mapping.version)) is not None:
+        raise ConflictError(f"mapping {mapping.mapping_id} version {mapping.version} exists")
+    other = session.exec(
+        select(MappingRow).where(MappingRow.mapping_id == mapping.mapping_id)
+    ).first()
+    if other is not None and other.provider != actor.actor_id:
+        raise PermissionDenied(f"mapping {mapping.mapping_id} belongs to {other.provider}")
+    # The catalogue with this mapping must still be consistent (programme, courses, credits).
+    catalog.with_mapping(mapping)
+
+
+def check_conversion(
+    session: Session, catalog: Catalog, holdings: Holdings, body: s.ConversionPosted
+) -> None:
+    """The mapping layer's own rules judge each recognition; the claimed credits must match."""
+    granted = evaluate(
+        catalog,
+        holdings,
+        body.programme_code,
+        body.as_of,
+        [
+            Proposal(course_code=c.course_code, mapping_id=c.mapping_id, sources=tuple(c.sources))
+            for c in body.recognitions
+        ],
+        already_recognised=recognised_in(session, body.learner_id, body.programme_code),
+    )
+    by_course = {g.course_code: g for g in granted}
+    for claim in body.recognitions:
+        rule = by_course.get(claim.course_code)
+        if rule is None or rule.credits != Decimal(claim.credits):
+            expected = "no credit" if rule is None else f"{rule.credits} credits"
+            raise RuleViolation(
+                f"course {claim.course_code}: the conversion claims {claim.credits} credits "
+                f"but the rules give {expected}",
+                code="credits-mismatch",
+            )

@@ -66,6 +66,8 @@ def _chunks(store: LogStore, size: int) -> Iterator[list[tuple[int, bytes, str, 
     row: LeafRow
     for row in store.leaves(0, size):
         if row.index != expected:
+            if chunk:  # check the entries before the gap first: an earlier problem wins
+                yield chunk
             raise TamperError(
                 f"entry {expected} is missing (the next stored entry is {row.index})",
                 index=expected,
@@ -115,18 +117,28 @@ def audit_log(
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
         pending: deque[Future[list[bytes]] | list[bytes]] = deque()
-        chunks = _chunks(store, size)
         done = 0
-        for chunk in chunks:
-            pending.append(pool.submit(check_leaf_rows, chunk) if pool else check_leaf_rows(chunk))
-            while len(pending) > (2 * workers if pool else 0):
+        try:
+            for chunk in _chunks(store, size):
+                pending.append(
+                    pool.submit(check_leaf_rows, chunk) if pool else check_leaf_rows(chunk)
+                )
+                while len(pending) > (2 * workers if pool else 0):
+                    done = _absorb(store, compact, pending.popleft(), by_size, done, progress)
+        except TamperError:
+            # A gap in the stored entries; entries before it that are still being checked may
+            # hold an earlier problem, and the first bad index is the one to report.
+            while pending:
                 done = _absorb(store, compact, pending.popleft(), by_size, done, progress)
+            raise
         while pending:
             done = _absorb(store, compact, pending.popleft(), by_size, done, progress)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
 
+    if next(iter(store.leaves(size, size + 1)), None) is not None:
+        raise TamperError(f"entry {size} is stored beyond the log head (size {size})", index=size)
     expected_nodes = sum(size >> level for level in range(size.bit_length()))
     stored_nodes = store.node_count()
     if stored_nodes != expected_nodes:

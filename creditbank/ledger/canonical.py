@@ -8,6 +8,7 @@ an entry is a bug that must not become a permanent, signed, slightly-wrong numbe
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -21,34 +22,82 @@ __all__ = ["canonical_bytes", "canonical_object", "parse_canonical", "parse_json
 #: Largest integer JSON can carry exactly (RFC 8785 3.2.2.3, I-JSON).
 _MAX_SAFE_INT = 2**53 - 1
 
+_FAST = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
 
-def _check(value: Any, path: str) -> None:
-    if value is None or isinstance(value, bool | str):
-        return
-    if isinstance(value, int):
-        if abs(value) > _MAX_SAFE_INT:
-            raise EncodingError(f"{path}: integer {value} is outside the exact JSON range")
-        return
+
+class _Refused(Exception):
+    """Internal: a value RFC 8785 cannot carry; ``where`` collects the path while unwinding."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where: list[str] = []
+
+
+def _check(value: Any) -> bool:
+    """Refuse what RFC 8785 cannot carry exactly; return whether some object key is outside the BMP.
+
+    Keys outside the Basic Multilingual Plane are the one case where sorting by code point (what
+    :func:`json.dumps` does) differs from sorting by UTF-16 code unit (what RFC 8785 requires).
+    This runs on every entry appended or audited, so the common types are tested first and the
+    path to a refused value is only built when there is one.
+    """
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return False
+    if kind is int or (isinstance(value, int) and not isinstance(value, bool)):
+        if not -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+            raise _Refused(f"integer {value} is outside the exact JSON range")
+        return False
+    if isinstance(value, str | bool):
+        return False
     if isinstance(value, float):
-        raise EncodingError(f"{path}: floats are not allowed; carry exact decimals as strings")
+        raise _Refused("floats are not allowed; carry exact decimals as strings")
+    astral = False
     if isinstance(value, Mapping):
         for key, item in value.items():
-            if not isinstance(key, str):
-                raise EncodingError(
-                    f"{path}: object keys must be strings, not {type(key).__name__}"
-                )
-            _check(item, f"{path}.{key}")
-        return
+            if type(key) is not str and not isinstance(key, str):
+                raise _Refused(f"object keys must be strings, not {type(key).__name__}")
+            if not key.isascii() and any(ord(c) > 0xFFFF for c in key):
+                astral = True
+            try:
+                astral = _check(item) or astral
+            except _Refused as refused:
+                refused.where.append(f".{key}")
+                raise
+        return astral
     if isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            _check(item, f"{path}[{i}]")
-        return
-    raise EncodingError(f"{path}: {type(value).__name__} is not a JSON value")
+            try:
+                astral = _check(item) or astral
+            except _Refused as refused:
+                refused.where.append(f"[{i}]")
+                raise
+        return astral
+    raise _Refused(f"{kind.__name__} is not a JSON value")
 
 
 def canonical_bytes(value: Any) -> bytes:
-    """RFC 8785 encoding of a JSON value built from dict, list, str, int, bool and None."""
-    _check(value, "$")
+    """RFC 8785 encoding of a JSON value built from dict, list, str, int, bool and None.
+
+    Without floats, RFC 8785 output is what :func:`json.dumps` writes with sorted keys, no
+    whitespace and no ASCII escaping (same escapes, lowercase ``\\u00xx`` for other control
+    characters, integers in decimal), except for the order of object keys outside the BMP. So the
+    C encoder does the work, and the ``rfc8785`` library handles that rare case and anything the
+    fast path cannot take. A property test checks the two agree.
+    """
+    try:
+        astral = _check(value)
+    except _Refused as refused:
+        path = "$" + "".join(reversed(refused.where))
+        raise EncodingError(f"{path}: {refused.message}") from None
+    if not astral:
+        try:
+            return _FAST.encode(value).encode("utf-8")
+        except UnicodeEncodeError as exc:  # lone surrogates
+            raise EncodingError(f"not canonicalisable: {exc}") from exc
+        except TypeError:  # a Mapping that is not a dict: let rfc8785 decide
+            pass
     try:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:  # e.g. lone surrogates in a string
@@ -64,10 +113,20 @@ def canonical_object(members: Mapping[str, bytes]) -> bytes:
     test checks it against :func:`canonical_bytes`.
     """
     parts = [
-        canonical_bytes(name) + b":" + value
-        for name, value in sorted(members.items(), key=lambda kv: kv[0].encode("utf-16-be"))
+        _member_name(name) + value
+        for name, value in sorted(members.items(), key=lambda kv: _utf16(kv[0]))
     ]
     return b"{" + b",".join(parts) + b"}"
+
+
+@functools.lru_cache(maxsize=256)
+def _member_name(name: str) -> bytes:
+    return canonical_bytes(name) + b":"
+
+
+@functools.lru_cache(maxsize=256)
+def _utf16(name: str) -> bytes:
+    return name.encode("utf-16-be")
 
 
 def parse_json(data: bytes) -> Any:

@@ -59,7 +59,8 @@ class NoteVerifier:
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteVerifier:
         """Parse ``name+hex8+base64(0x01||pubkey)``, checking the id matches the key."""
-        parts = vkey.strip().split("+")
+        # The name has no '+', but the base64 key may: split at the first two only.
+        parts = vkey.strip().split("+", 2)
         if len(parts) != 3:
             raise KeyFormatError("a verifier key looks like name+hex8+base64")
         name, hex_id, b64 = parts

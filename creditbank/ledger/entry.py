@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -80,6 +81,16 @@ def public_key_from_b64(text: str) -> Ed25519PublicKey:
     if len(raw) != 32:
         raise EntryFormatError("public_key must be a 32-byte Ed25519 key")
     return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def _cached_public_key(text: Any) -> Ed25519PublicKey:
+    """Actors sign many entries with one key: decode each key once (verification hot path)."""
+    if not isinstance(text, str):
+        raise EntryFormatError("public_key is not base64")
+    return _public_key_memo(text)
+
+
+_public_key_memo = functools.lru_cache(maxsize=4096)(public_key_from_b64)
 
 
 def key_id_of(public_key_b64: str) -> str:
@@ -185,7 +196,7 @@ class SignedEntry:
         sig = _require_keys(obj["signature"], {"alg", "public_key", "sig"}, "signature")
         if sig["alg"] != SIGNATURE_ALG:
             raise EntryFormatError(f"signature.alg must be {SIGNATURE_ALG!r}")
-        public_key_from_b64(sig["public_key"])
+        _cached_public_key(sig["public_key"])
         _decode_sig(sig["sig"])
         return cls(
             entry=Entry.from_json(obj["entry"]), public_key=sig["public_key"], signature=sig["sig"]
@@ -200,7 +211,7 @@ class SignedEntry:
     def verify(self) -> None:
         """Raise :class:`SignatureError` unless the signature is valid for the embedded key."""
         try:
-            public_key_from_b64(self.public_key).verify(
+            _cached_public_key(self.public_key).verify(
                 _decode_sig(self.signature), self.entry.signed_message
             )
         except InvalidSignature as exc:

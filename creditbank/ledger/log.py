@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from creditbank.errors import DuplicateNonceError, NotFoundError, StorageError
 from creditbank.ledger.checkpoint import Checkpoint, NoteSigner, NoteVerifier
-from creditbank.ledger.entry import Leaf, SignedEntry
+from creditbank.ledger.entry import Leaf, SignedEntry, format_time
 from creditbank.ledger.merkle import (
     CompactRange,
     NodeId,
@@ -33,6 +34,8 @@ from creditbank.ledger.merkle import (
 from creditbank.ledger.store import LeafRow, LogStore, LogTransaction, StoredCheckpoint
 
 __all__ = ["AppendResult", "Appended", "Batch", "Log", "verify_signatures"]
+
+_T = TypeVar("_T")
 
 #: Below this many entries, verifying on the calling thread beats handing work to a pool.
 _PARALLEL_THRESHOLD = 64
@@ -55,14 +58,61 @@ class AppendResult:
 
 def verify_signatures(signed: Sequence[SignedEntry], executor: Executor | None) -> None:
     """Verify every signature, in parallel when worth it (Ed25519 verification releases the GIL)."""
-    if executor is None or len(signed) < _PARALLEL_THRESHOLD:
-        for item in signed:
-            item.verify()
-        return
-    chunk = max(_PARALLEL_THRESHOLD, len(signed) // (4 * (os.cpu_count() or 1)))
-    parts = [signed[i : i + chunk] for i in range(0, len(signed), chunk)]
-    for future in [executor.submit(verify_signatures, part, None) for part in parts]:
+    for future in _start(_verify_all, signed, executor):
         future.result()
+
+
+def _verify_all(signed: Sequence[SignedEntry]) -> None:
+    for item in signed:
+        item.verify()
+
+
+def _verify_and_wrap(signed: Sequence[SignedEntry], stamp: str) -> list[tuple[Leaf, bytes]]:
+    """Verify each signature, then make its leaf and leaf hash (one pass per chunk, on the pool)."""
+    out: list[tuple[Leaf, bytes]] = []
+    for item in signed:
+        item.verify()
+        leaf = Leaf.wrap_at(item, stamp)
+        out.append((leaf, leaf_hash(leaf.data)))
+    return out
+
+
+def _start(
+    work: Callable[..., _T], signed: Sequence[SignedEntry], executor: Executor | None, *args: Any
+) -> list[Future[_T]]:
+    """Run ``work`` over chunks of ``signed``: on ``executor`` when worth it, else right here.
+
+    Each pool thread alternates short Python steps with Ed25519 verification, which releases the
+    GIL, so the threads keep every core busy. (Doing the Python work on the calling thread
+    instead stalls them: a thread leaving a C call waits for the GIL a whole switch interval.)
+    """
+    if executor is None or len(signed) < _PARALLEL_THRESHOLD:
+        done: Future[_T] = Future()
+        done.set_result(work(signed, *args))
+        return [done]
+    chunk = max(_PARALLEL_THRESHOLD, len(signed) // (4 * (os.cpu_count() or 1)))
+    return [
+        executor.submit(work, signed[i : i + chunk], *args) for i in range(0, len(signed), chunk)
+    ]
+
+
+def _settle(futures: Sequence[Future[Any]]) -> None:
+    """Cancel what has not started and wait for the rest, so no work outlives a refused batch."""
+    for future in futures:
+        future.cancel()
+    wait(futures)
+
+
+@dataclass(frozen=True)
+class BatchMark:
+    """A point in a batch to return to with :meth:`Batch.reset`."""
+
+    rows: int
+    nodes: int
+    appended: int
+    size: int
+    hashes: tuple[bytes, ...]
+    nonces: frozenset[tuple[str, str]]
 
 
 class Batch:
@@ -102,15 +152,20 @@ class Batch:
             if pair in seen or pair in self._nonces:
                 raise DuplicateNonceError(f"actor {pair[0]} used nonce {pair[1]} twice")
             seen.add(pair)
-        used = self.tx.used_nonces(pairs)
-        if used:
-            actor, nonce = sorted(used)[0]
-            raise DuplicateNonceError(f"actor {actor} already used nonce {nonce}")
-        verify_signatures(signed, self._executor)
+        # Signatures verify (and leaves are wrapped and hashed) on the pool while this thread
+        # asks the store about nonces; nothing is staged until every signature has verified.
+        futures = _start(_verify_and_wrap, signed, self._executor, format_time(self.now))
+        try:
+            used = self.tx.used_nonces(pairs)
+            if used:
+                actor, nonce = sorted(used)[0]
+                raise DuplicateNonceError(f"actor {actor} already used nonce {nonce}")
+            wrapped = [pair for future in futures for pair in future.result()]
+        except BaseException:
+            _settle(futures)
+            raise
         added: list[Appended] = []
-        for item in signed:
-            leaf = Leaf.wrap(item, self.now)
-            hashed = leaf_hash(leaf.data)
+        for item, (leaf, hashed) in zip(signed, wrapped, strict=True):
             index = self._compact.size
             self._nodes.extend(self._compact.append(hashed))
             self._rows.append(
@@ -120,6 +175,25 @@ class Batch:
         self._nonces.update(seen)
         self._appended.extend(added)
         return added
+
+    def mark(self) -> BatchMark:
+        """Remember what is staged, so a caller can undo one entry's work (group commit)."""
+        return BatchMark(
+            len(self._rows),
+            len(self._nodes),
+            len(self._appended),
+            self._compact.size,
+            tuple(self._compact.hashes),
+            frozenset(self._nonces),
+        )
+
+    def reset(self, mark: BatchMark) -> None:
+        """Unstage everything added since ``mark``; earlier entries stay staged."""
+        del self._rows[mark.rows :]
+        del self._nodes[mark.nodes :]
+        del self._appended[mark.appended :]
+        self._compact = CompactRange(mark.size, mark.hashes)
+        self._nonces = set(mark.nonces)
 
     def _finish(self, signer: NoteSigner, origin: str) -> None:
         if not self._rows:

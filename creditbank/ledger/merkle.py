@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from creditbank.errors import ProofError
 
@@ -26,6 +26,7 @@ __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "CompactRange",
+    "MemoryTree",
     "NodeId",
     "consistency_proof",
     "consistency_proof_from_nodes",
@@ -46,23 +47,29 @@ HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
-@dataclass(frozen=True, slots=True)
-class NodeId:
-    """A complete subtree: ``2**level`` leaves starting at leaf ``index * 2**level``."""
+class NodeId(NamedTuple):
+    """A complete subtree: ``2**level`` leaves starting at leaf ``index * 2**level``.
+
+    A named tuple rather than a frozen dataclass: appends and audits make one per tree node, and
+    tuple construction and hashing are several times cheaper.
+    """
 
     level: int
-    index: int
+    index: int  # type: ignore[assignment]  # the field shadows tuple.index, on purpose
 
 
 NodeLookup = Callable[[NodeId], bytes]
 
 
+_sha256 = hashlib.sha256
+
+
 def leaf_hash(leaf: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + leaf).digest()
+    return _sha256(b"\x00" + leaf).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
+    return _sha256(b"\x01" + left + right).digest()
 
 
 def _split(n: int) -> int:
@@ -215,15 +222,16 @@ class CompactRange:
     def append(self, hashed_leaf: bytes) -> list[tuple[NodeId, bytes]]:
         """Add one leaf hash; return every complete subtree this completes (the leaf first)."""
         index = self._size
+        stack = self._stack
         created = [(NodeId(0, index), hashed_leaf)]
         current = hashed_leaf
         level = 0
         while index & 1:
-            current = node_hash(self._stack.pop(), current)
+            current = _sha256(b"\x01" + stack.pop() + current).digest()  # node_hash, inlined
             level += 1
             index >>= 1
             created.append((NodeId(level, index), current))
-        self._stack.append(current)
+        stack.append(current)
         self._size += 1
         return created
 
@@ -244,30 +252,83 @@ def _decomposition(size: int) -> list[int]:
 # --- reference functions over raw leaves --------------------------------------------------------
 
 
-def _node_table(leaves: Iterable[bytes]) -> tuple[int, dict[NodeId, bytes]]:
-    table: dict[NodeId, bytes] = {}
-    compact = CompactRange()
-    for leaf in leaves:
-        table.update(compact.append(leaf_hash(leaf)))
-    return compact.size, table
+class MemoryTree:
+    """Every node of a tree in memory, level by level: appends and proofs with no per-node objects.
+
+    Level ``L`` is a list holding the hash of complete subtree ``(L, i)`` at position ``i``; nodes
+    of a level are completed in index order, so appending is a list append, and the left sibling a
+    new node needs is the last entry of its level. Proofs at any size use the same
+    ``*_from_nodes`` functions as the stores. This backs the list-based reference functions below
+    and serves tools and benchmarks that hold a whole tree in memory.
+    """
+
+    __slots__ = ("_levels", "_size")
+
+    def __init__(self, leaves: Iterable[bytes] = ()) -> None:
+        self._levels: list[list[bytes]] = [[]]
+        self._size = 0
+        for leaf in leaves:
+            self.append_hash(_sha256(b"\x00" + leaf).digest())
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def append(self, leaf: bytes) -> int:
+        """Append raw leaf input; return its index."""
+        return self.append_hash(_sha256(b"\x00" + leaf).digest())
+
+    def append_hash(self, hashed_leaf: bytes) -> int:
+        """Append a leaf hash; return its index."""
+        levels = self._levels
+        position = self._size
+        levels[0].append(hashed_leaf)
+        current, level, index = hashed_leaf, 0, position
+        while index & 1:
+            current = _sha256(b"\x01" + levels[level][index - 1] + current).digest()
+            level += 1
+            index >>= 1
+            if level == len(levels):
+                levels.append([])
+            levels[level].append(current)
+        self._size = position + 1
+        return position
+
+    def node(self, node_id: NodeId) -> bytes:
+        try:
+            return self._levels[node_id.level][node_id.index]
+        except IndexError:
+            raise KeyError(node_id) from None
+
+    def _check(self, tree_size: int | None) -> int:
+        size = self._size if tree_size is None else tree_size
+        if not 0 <= size <= self._size:
+            raise ValueError(f"tree size {size} is outside 0..{self._size}")
+        return size
+
+    def root(self, tree_size: int | None = None) -> bytes:
+        return root_from_nodes(self._check(tree_size), self.node)
+
+    def inclusion_proof(self, index: int, tree_size: int | None = None) -> list[bytes]:
+        return inclusion_proof_from_nodes(index, self._check(tree_size), self.node)
+
+    def consistency_proof(self, old_size: int, tree_size: int | None = None) -> list[bytes]:
+        return consistency_proof_from_nodes(old_size, self._check(tree_size), self.node)
 
 
 def root_hash(leaves: Sequence[bytes]) -> bytes:
     """MTH(D[0:n]) of RFC 9162 2.1.1 over raw leaf inputs."""
-    size, table = _node_table(leaves)
-    return root_from_nodes(size, table.__getitem__)
+    return MemoryTree(leaves).root()
 
 
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     """PATH(index, D[0:n]) of RFC 9162 2.1.3.1 over raw leaf inputs."""
-    size, table = _node_table(leaves)
-    return inclusion_proof_from_nodes(index, size, table.__getitem__)
+    return MemoryTree(leaves).inclusion_proof(index)
 
 
 def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
     """PROOF(old_size, D[0:n]) of RFC 9162 2.1.4.1 over raw leaf inputs."""
-    size, table = _node_table(leaves)
-    return consistency_proof_from_nodes(old_size, size, table.__getitem__)
+    return MemoryTree(leaves).consistency_proof(old_size)
 
 
 # --- verification (RFC 9162 2.1.3.2 and 2.1.4.2) ------------------------------------------------

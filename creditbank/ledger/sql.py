@@ -15,17 +15,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Engine,
     LargeBinary,
+    Select,
+    Table,
     UniqueConstraint,
     func,
-    insert,
-    tuple_,
 )
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -36,6 +39,7 @@ from creditbank.ledger.store import LeafRow, StoredCheckpoint
 
 __all__ = [
     "APPEND_ONLY_TABLES",
+    "append_only_trigger_sql",
     "LogCheckpointRow",
     "LogEntryRow",
     "LogHeadRow",
@@ -96,6 +100,18 @@ class LogHeadRow(SQLModel, table=True):
     size: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+_ENTRIES: Table = LogEntryRow.__table__  # type: ignore[attr-defined]
+_NODES: Table = LogNodeRow.__table__  # type: ignore[attr-defined]
+_HEAD: Table = LogHeadRow.__table__  # type: ignore[attr-defined]
+_CHECKPOINTS: Table = LogCheckpointRow.__table__  # type: ignore[attr-defined]
+_CHECKPOINT_COLUMNS = sa_select(
+    _CHECKPOINTS.c.tree_size,
+    _CHECKPOINTS.c.root_hash,
+    _CHECKPOINTS.c.note,
+    _CHECKPOINTS.c.created_at,
+)
+_MIN_RUN = 4  # consecutive node indexes worth a range query rather than an IN list
+
 _LOG_TABLES = [
     LogEntryRow.__table__,  # type: ignore[attr-defined]
     LogNodeRow.__table__,  # type: ignore[attr-defined]
@@ -105,32 +121,43 @@ _LOG_TABLES = [
 ]
 
 
+def append_only_trigger_sql(dialect: str) -> list[str]:
+    """The DDL that makes the log's tables refuse UPDATE, DELETE (and TRUNCATE) on ``dialect``.
+
+    One definition serves both :func:`install_append_only_triggers` and the Alembic migration.
+    """
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} "
+            f"BEFORE {op} ON {table} BEGIN "
+            f"SELECT RAISE(ABORT, 'creditbank: {table} is append-only'); END"
+            for table in APPEND_ONLY_TABLES
+            for op in ("UPDATE", "DELETE")
+        ]
+    statements = [
+        "CREATE OR REPLACE FUNCTION creditbank_append_only() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        # No '%' placeholder: the driver would take it for a parameter marker.
+        "RAISE EXCEPTION USING MESSAGE = 'creditbank: ' || TG_TABLE_NAME || ' is append-only'; "
+        "END $$"
+    ]
+    for table in APPEND_ONLY_TABLES:
+        statements.append(
+            f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION creditbank_append_only()"
+        )
+        statements.append(
+            f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION creditbank_append_only()"
+        )
+    return statements
+
+
 def install_append_only_triggers(engine: Engine) -> None:
     """Make the database refuse UPDATE and DELETE (and TRUNCATE) on the log's tables."""
     with engine.begin() as conn:
-        if is_sqlite(engine):
-            for table in APPEND_ONLY_TABLES:
-                for op in ("UPDATE", "DELETE"):
-                    conn.exec_driver_sql(
-                        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} "
-                        f"BEFORE {op} ON {table} BEGIN "
-                        f"SELECT RAISE(ABORT, 'creditbank: {table} is append-only'); END"
-                    )
-            return
-        conn.exec_driver_sql(
-            "CREATE OR REPLACE FUNCTION creditbank_append_only() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN "
-            "RAISE EXCEPTION 'creditbank: % is append-only', TG_TABLE_NAME; END $$"
-        )
-        for table in APPEND_ONLY_TABLES:
-            conn.exec_driver_sql(
-                f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION creditbank_append_only()"
-            )
-            conn.exec_driver_sql(
-                f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION creditbank_append_only()"
-            )
+        for statement in append_only_trigger_sql(engine.dialect.name):
+            conn.exec_driver_sql(statement)
 
 
 def create_log_schema(engine: Engine) -> None:
@@ -154,17 +181,22 @@ class SqlTransaction:
         return self._size
 
     def nodes(self, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
-        return _fetch_nodes(self.session, ids)
+        return _fetch_nodes(self.session.connection(), ids)
 
     def used_nonces(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-        wanted = list(dict.fromkeys(pairs))
+        # One ``actor = ? AND nonce IN (...)`` per actor: an index lookup per nonce. (A row-value
+        # ``(actor, nonce) IN (...)`` makes SQLite scan the whole index on every batch.)
+        by_actor: dict[str, list[str]] = {}
+        for actor, nonce in dict.fromkeys(pairs):
+            by_actor.setdefault(actor, []).append(nonce)
+        conn = self.session.connection()
         found: set[tuple[str, str]] = set()
-        for i in range(0, len(wanted), _IN_BATCH):
-            part = wanted[i : i + _IN_BATCH]
-            stmt = select(LogEntryRow.actor, LogEntryRow.nonce).where(
-                tuple_(LogEntryRow.actor, LogEntryRow.nonce).in_(part)
-            )
-            found.update((a, n) for a, n in self.session.exec(stmt))
+        for actor, nonces in by_actor.items():
+            for i in range(0, len(nonces), _IN_BATCH):
+                stmt = sa_select(_ENTRIES.c.nonce).where(
+                    _ENTRIES.c.actor == actor, _ENTRIES.c.nonce.in_(nonces[i : i + _IN_BATCH])
+                )
+                found.update((actor, nonce) for (nonce,) in conn.execute(stmt))
         return found
 
     def write(
@@ -178,29 +210,21 @@ class SqlTransaction:
             raise StorageError(f"leaf index {leaves[0].index} does not follow head {self._size}")
         try:
             if leaves:
-                session.execute(
-                    insert(LogEntryRow),
-                    [
-                        {
-                            "idx": r.index,
-                            "leaf": r.data,
-                            "actor": r.actor,
-                            "nonce": r.nonce,
-                            "entry_type": r.entry_type,
-                        }
-                        for r in leaves
-                    ],
+                # Plain driver executemany: SQLAlchemy's per-row parameter processing (ORM or
+                # Core) costs more than SQLite's insert itself on the append hot path.
+                conn = session.connection()
+                mark = _mark(conn)
+                conn.exec_driver_sql(
+                    "INSERT INTO log_entries (idx, leaf, actor, nonce, entry_type) "
+                    f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})",
+                    [(r.index, r.data, r.actor, r.nonce, r.entry_type) for r in leaves],
                 )
-                session.execute(
-                    insert(LogNodeRow),
-                    [{"level": n.level, "idx": n.index, "hash": h} for n, h in nodes],
+                conn.exec_driver_sql(
+                    f"INSERT INTO log_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})",
+                    [(n.level, n.index, h) for n, h in nodes],
                 )
                 new_size = leaves[-1].index + 1
-                session.execute(
-                    LogHeadRow.__table__.update()  # type: ignore[attr-defined]
-                    .where(LogHeadRow.__table__.c.id == 1)  # type: ignore[attr-defined]
-                    .values(size=new_size)
-                )
+                conn.execute(_HEAD.update().where(_HEAD.c.id == 1).values(size=new_size))
                 self._size = new_size
             session.add(
                 LogCheckpointRow(
@@ -217,16 +241,63 @@ class SqlTransaction:
             raise StorageError(f"the log refused the write: {exc.orig}") from exc
 
 
-def _fetch_nodes(session: Session, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
-    wanted = list(dict.fromkeys(ids))
+def _fetch_nodes(conn: Connection, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
+    """Fetch nodes with as few primary-key lookups as the request allows.
+
+    Per level, runs of consecutive indexes become one range and the rest one ``IN`` list; all
+    of them are OR-ed into a single statement (up to a parameter budget), which SQLite answers
+    with one index search per term (``MULTI-INDEX OR``) and PostgreSQL with a bitmap OR. An audit
+    asks for the long runs a chunk of leaves completes; a proof for a few scattered nodes: either
+    way one round trip. (A row-value ``(level, idx) IN (...)`` makes SQLite scan the table.)
+    """
+    by_level: dict[int, list[int]] = {}
+    for node in ids:
+        by_level.setdefault(node.level, []).append(node.index)
+    mark = _mark(conn)
+    terms: list[tuple[str, tuple[int, ...]]] = []
+    for level, indexes in by_level.items():
+        singles: list[int] = []
+        for first, last in _runs(sorted(set(indexes))):
+            if last - first + 1 >= _MIN_RUN:
+                terms.append(
+                    (f"(level = {mark} AND idx BETWEEN {mark} AND {mark})", (level, first, last))
+                )
+            else:
+                singles.extend(range(first, last + 1))
+        for i in range(0, len(singles), _IN_BATCH):
+            part = singles[i : i + _IN_BATCH]
+            marks = ", ".join([mark] * len(part))
+            terms.append((f"(level = {mark} AND idx IN ({marks}))", (level, *part)))
     found: dict[NodeId, bytes] = {}
-    for i in range(0, len(wanted), _IN_BATCH):
-        part = [(n.level, n.index) for n in wanted[i : i + _IN_BATCH]]
-        stmt = select(LogNodeRow.level, LogNodeRow.idx, LogNodeRow.hash).where(
-            tuple_(LogNodeRow.level, LogNodeRow.idx).in_(part)
-        )
-        found.update((NodeId(level, idx), h) for level, idx, h in session.exec(stmt))
+    statement: list[str] = []
+    params: list[int] = []
+    for position, (term, values) in enumerate(terms):
+        statement.append(term)
+        params.extend(values)
+        if len(params) >= _IN_BATCH or position == len(terms) - 1:
+            sql = "SELECT level, idx, hash FROM log_nodes WHERE " + " OR ".join(statement)
+            rows = conn.exec_driver_sql(sql, tuple(params)).all()  # one fetchall, not per row
+            found.update((NodeId(level, idx), bytes(hashed)) for level, idx, hashed in rows)
+            statement, params = [], []
     return found
+
+
+def _mark(conn: Connection) -> str:
+    """The driver's positional parameter marker (SQLite ``?``, psycopg ``%s``)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _runs(indexes: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """Maximal runs of consecutive integers in sorted ``indexes``, as ``(first, last)``."""
+    if not indexes:
+        return
+    first = last = indexes[0]
+    for index in indexes[1:]:
+        if index != last + 1:
+            yield first, last
+            first = index
+        last = index
+    yield first, last
 
 
 class SqlLogStore:
@@ -256,52 +327,51 @@ class SqlLogStore:
         """Stream in pages so a million-entry audit never holds the log in memory."""
         page = 5000
         position = max(start, 0)
+        columns = (_ENTRIES.c.idx, _ENTRIES.c.leaf, _ENTRIES.c.actor, _ENTRIES.c.nonce)
         while position < end:
-            with self._session() as session:
-                stmt = (
-                    select(LogEntryRow)
-                    .where(LogEntryRow.idx >= position, LogEntryRow.idx < min(end, position + page))
-                    .order_by(col(LogEntryRow.idx))
-                )
-                rows = list(session.exec(stmt))
-            for row in rows:
-                yield LeafRow(row.idx, row.leaf, row.actor, row.nonce, row.entry_type)
+            stmt = (
+                sa_select(*columns, _ENTRIES.c.entry_type)
+                .where(_ENTRIES.c.idx >= position, _ENTRIES.c.idx < min(end, position + page))
+                .order_by(_ENTRIES.c.idx)
+            )
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+            for idx, leaf, actor, nonce, entry_type in rows:
+                yield LeafRow(idx, bytes(leaf), actor, nonce, entry_type)
             position += page
 
     def nodes(self, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
-        with self._session() as session:
-            return _fetch_nodes(session, ids)
+        with self.engine.connect() as conn:
+            return _fetch_nodes(conn, ids)
 
     def node_count(self) -> int:
         with self._session() as session:
             return int(session.exec(select(func.count()).select_from(LogNodeRow)).one())
 
-    def _to_stored(self, row: LogCheckpointRow) -> StoredCheckpoint:
-        return StoredCheckpoint(row.tree_size, row.root_hash, row.note, row.created_at)
+    def _checkpoint_rows(self, stmt: Select[Any]) -> list[StoredCheckpoint]:
+        with self.engine.connect() as conn:
+            return [
+                StoredCheckpoint(size, bytes(root), note, created)
+                for size, root, note, created in conn.execute(stmt)
+            ]
 
     def checkpoints(self) -> Iterator[StoredCheckpoint]:
-        with self._session() as session:
-            stmt = select(LogCheckpointRow).order_by(
-                col(LogCheckpointRow.tree_size), col(LogCheckpointRow.id)
-            )
-            rows = list(session.exec(stmt))
-        yield from (self._to_stored(r) for r in rows)
+        stmt = _CHECKPOINT_COLUMNS.order_by(_CHECKPOINTS.c.tree_size, _CHECKPOINTS.c.id)
+        yield from self._checkpoint_rows(stmt)
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
-        with self._session() as session:
-            stmt = select(LogCheckpointRow).order_by(col(LogCheckpointRow.id).desc())
-            row = session.exec(stmt.limit(1)).first()
-            return self._to_stored(row) if row else None
+        stmt = _CHECKPOINT_COLUMNS.order_by(_CHECKPOINTS.c.id.desc()).limit(1)
+        found = self._checkpoint_rows(stmt)
+        return found[0] if found else None
 
     def checkpoint_at(self, tree_size: int) -> StoredCheckpoint | None:
-        with self._session() as session:
-            stmt = (
-                select(LogCheckpointRow)
-                .where(LogCheckpointRow.tree_size == tree_size)
-                .order_by(LogCheckpointRow.id.desc())  # type: ignore[union-attr]
-            )
-            row = session.exec(stmt.limit(1)).first()
-            return self._to_stored(row) if row else None
+        stmt = (
+            _CHECKPOINT_COLUMNS.where(_CHECKPOINTS.c.tree_size == tree_size)
+            .order_by(_CHECKPOINTS.c.id.desc())
+            .limit(1)
+        )
+        found = self._checkpoint_rows(stmt)
+        return found[0] if found else None
 
     def add_log_key(self, vkey: str, created_at: datetime) -> None:
         with self._session() as session:
