@@ -23,6 +23,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Engine
 
+from creditbank.accounts.authority import AuthorityReport, audit_authority
+from creditbank.accounts.bank import CreditBank
+from creditbank.accounts.cascade import SYSTEM_ACTOR
+from creditbank.accounts.schema import current_revision, upgrade
+from creditbank.accounts.wiring import load_programmes, shipped_data_dir
 from creditbank.config import Settings
 from creditbank.errors import ConflictError, KeyFormatError, NotFoundError
 from creditbank.ledger.audit import AuditReport, audit_log
@@ -155,6 +160,49 @@ def verify_ledger(
     )
 
 
+def verify_authority(engine: Engine) -> AuthorityReport | None:
+    """Replay who may sign what (accounts/authority.py) when this log is a credit bank's.
+
+    The ledger is reusable: a log whose entry 0 is not the credit bank's genesis is audited for
+    integrity only.
+    """
+    store = SqlLogStore(engine)
+    first = list(store.leaves(0, 1))
+    if not first or first[0].entry_type != "actor.registered" or first[0].actor != SYSTEM_ACTOR:
+        return None
+    return audit_authority(store)
+
+
+def bootstrap_admin(
+    engine: Engine,
+    *,
+    settings: Settings,
+    key_file: Path,
+    origin: str,
+    admin_id: str,
+    admin_key: Path,
+    insecure: bool,
+) -> str:
+    """Genesis on an empty log: a new admin key file, the two genesis entries, an admin token."""
+    log_key = load_private_key(key_file, passphrase=_secret(settings.log_key_passphrase))
+    store = SqlLogStore(engine)
+    if store.size() != 0:
+        raise ConflictError("this log already has its genesis; register further admins by entry")
+    passphrase = _secret(settings.key_passphrase)
+    key = generate_key()
+    save_private_key(key, admin_key, passphrase=passphrase, insecure=insecure)
+    programmes = load_programmes(settings.data_dir or shipped_data_dir())
+    bank = CreditBank(
+        engine, Log(store, origin=origin, signer=NoteSigner(origin, log_key)), programmes
+    )
+    bank.bootstrap(
+        admin_id=admin_id,
+        admin_name="Administrator",
+        admin_public_key=public_key_to_b64(key.public_key()),
+    )
+    return bank.issue_token(actor_id=admin_id, label="created by creditbank init")
+
+
 # --- keys -------------------------------------------------------------------------------------
 
 
@@ -252,6 +300,8 @@ def register(app: typer.Typer) -> None:
     """Add ``init``, ``verify`` and the ``keys`` group to ``app``."""
     keys_app = typer.Typer(help="Log and actor keys.", no_args_is_help=True)
     app.add_typer(keys_app, name="keys")
+    db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+    app.add_typer(db_app, name="db")
 
     @app.command("init")
     def init_command(
@@ -259,13 +309,23 @@ def register(app: typer.Typer) -> None:
         log_key_file: KeyFileOption = None,
         origin: OriginOption = None,
         insecure_dev_key: InsecureOption = False,
+        admin_key: Annotated[
+            Path | None,
+            typer.Option(
+                help="On an empty log: write a new admin key here and register that admin "
+                "in the genesis entries (encrypted with CREDITBANK_KEY_PASSPHRASE).",
+            ),
+        ] = None,
+        admin_id: Annotated[str, typer.Option(help="Actor id of the first admin.")] = "admin",
     ) -> None:
-        """Create the log (tables, append-only triggers) and its key; print the verifier key."""
+        """Create the database (migrations), the log key and, with --admin-key, the genesis."""
         settings = Settings()
         key_file = log_key_file or settings.log_key_file
         passphrase = _secret(settings.log_key_passphrase)
         err = Console(stderr=True)
         with _engine(db or settings.database_url) as engine:
+            # The whole schema (log tables, triggers, read models) through the Alembic history.
+            upgrade(engine)
             result = init_ledger(
                 engine,
                 key_file=key_file,
@@ -274,13 +334,39 @@ def register(app: typer.Typer) -> None:
                 insecure=insecure_dev_key,
                 now=_now(),
             )
+            if admin_key is not None:
+                admin = bootstrap_admin(
+                    engine,
+                    settings=settings,
+                    key_file=key_file,
+                    origin=origin or settings.origin,
+                    admin_id=admin_id,
+                    admin_key=admin_key,
+                    insecure=insecure_dev_key,
+                )
         if result.created_key:
             if passphrase is None:
                 err.print(INSECURE_WARNING.format(path=key_file), style="bold red", highlight=False)
             err.print(f"created log key {key_file} (mode 0600)", highlight=False)
         if not result.registered:
             err.print("the log was already initialised with this key", highlight=False)
+        if admin_key is not None:
+            err.print(
+                f"genesis: registered admin {admin_id} with the key in {admin_key}; its API token "
+                f"(shown once, stored hashed):\n{admin}",
+                highlight=False,
+            )
         typer.echo(result.vkey)
+
+    @db_app.command("upgrade")
+    def db_upgrade_command(db: DbOption = None) -> None:
+        """Migrate the database to the current schema (Alembic); safe to run again."""
+        settings = Settings()
+        with _engine(db or settings.database_url) as engine:
+            before = current_revision(engine)
+            upgrade(engine)
+            after = current_revision(engine)
+        Console().print(f"database schema: {before or 'empty'} -> {after}", highlight=False)
 
     @app.command("verify")
     def verify_command(
@@ -310,12 +396,19 @@ def register(app: typer.Typer) -> None:
                     workers=workers,
                     progress=progress,
                 )
+            authority = verify_authority(engine)
         console.print(
             f"OK: {report.tree_size} entries, root {report.root_hash.hex()}, "
             f"{report.checkpoints_checked} checkpoints and "
             f"{report.signatures_checked} entry signatures checked",
             highlight=False,
         )
+        if authority is not None:
+            console.print(
+                f"OK: every entry was signed by a key its actor held at the time, in a role allowed "
+                f"to sign it ({authority.actors} actors, {authority.keys} keys)",
+                highlight=False,
+            )
         if not log_key:
             console.print(
                 "note: checkpoints were checked against the keys this database records; "
