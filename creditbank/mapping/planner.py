@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from creditbank.errors import RuleViolation
-from creditbank.mapping.allocation import Allocation, allocate
 from creditbank.mapping.catalog import Catalog
 from creditbank.mapping.courses import Programme
 from creditbank.mapping.evaluation import evaluate
@@ -24,6 +24,9 @@ from creditbank.mapping.mappings import Mode
 from creditbank.mapping.options import Candidates, Option, candidate_options
 from creditbank.mapping.outcome import Plan, Proposal, Recognition, UnusedHolding
 from creditbank.mapping.posted import Posted, PostedRecognition, summarise_posted
+
+if TYPE_CHECKING:
+    from creditbank.mapping.allocation import Allocation
 from creditbank.mapping.rules import (
     Reason,
     Refusal,
@@ -50,6 +53,10 @@ def plan(
     already = tuple(already_recognised)
     posted = summarise_posted(catalog, holdings, already)
     candidates = candidate_options(catalog, holdings, programme, as_of, posted, max_depth=max_depth)
+    # Imported here: the solver pulls in scipy and numpy (about 65 MB and half a second per
+    # process), which a server worker that never plans should not pay for.
+    from creditbank.mapping.allocation import allocate
+
     allocation = allocate(candidates.options, programme, posted)
     proposals = [
         Proposal(course.course_code, option.mapping.mapping_id, option.holding_ids)
