@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from concurrent.futures import Future
 
 from creditbank.accounts.bank import CreditBank, Receipt, Submission
@@ -36,17 +37,26 @@ class GroupCommitter:
             target=self._run, name="creditbank-group-commit", daemon=True
         )
         self._thread.start()
-        #: Sizes of the groups committed so far (for benchmarks and tests).
-        self.group_sizes: list[int] = []
+        #: Sizes of the most recent groups committed (for benchmarks and tests); bounded, so a
+        #: long-running server does not accumulate them.
+        self.group_sizes: deque[int] = deque(maxlen=100_000)
 
     def submit(self, submission: Submission, *, timeout: float = 60.0) -> Receipt:
         """Queue one submission and wait for its outcome: a receipt, or its own error."""
+        return self.enqueue(submission).result(timeout=timeout)
+
+    def enqueue(self, submission: Submission) -> Future[Receipt]:
+        """Queue one submission; its future resolves to a receipt or to its own error.
+
+        For callers that wait elsewhere (an event loop, ``asyncio.wrap_future``). Cancelling the
+        future before its group is taken withdraws the submission; once taken, it runs to the end.
+        """
         future: Future[Receipt] = Future()
         with self._lock:
             if self._closed:
                 raise StorageError("the group committer is closed")
             self._queue.put((submission, future))
-        return future.result(timeout=timeout)
+        return future
 
     def close(self) -> None:
         """Finish what is queued, then stop the writer thread."""
@@ -76,6 +86,11 @@ class GroupCommitter:
             self._commit(group)  # type: ignore[arg-type]
 
     def _commit(self, group: list[tuple[Submission, Future[Receipt]]]) -> None:
+        # A future cancelled while queued (its caller gave up) is dropped; the rest cannot be
+        # cancelled any more, so each caller surely gets its outcome.
+        group = [(sub, future) for sub, future in group if future.set_running_or_notify_cancel()]
+        if not group:
+            return
         self.group_sizes.append(len(group))
         try:
             outcomes = self.bank.submit_group([submission for submission, _ in group])

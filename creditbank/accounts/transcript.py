@@ -149,9 +149,12 @@ def verify_transcript(bundle: Any, trusted: Iterable[NoteVerifier]) -> ProvenCre
         raise EntryFormatError(f"not a {TRANSCRIPT_FORMAT} document")
     checkpoint = Checkpoint.open(str(doc["checkpoint"]), list(trusted))
     learner_id = doc["learner_id"]
+    if not isinstance(learner_id, str) or not learner_id:
+        raise EntryFormatError("the transcript's learner_id must be a non-empty string")
     if not isinstance(doc["entries"], list):
         raise EntryFormatError("transcript entries must be a list")
     leaves: list[tuple[int, Leaf]] = []
+    seen: set[int] = set()
     for position, raw in enumerate(doc["entries"]):
         item = _require(
             raw, ("index", "leaf", "leaf_hash", "inclusion_proof"), f"entries[{position}]"
@@ -159,6 +162,10 @@ def verify_transcript(bundle: Any, trusted: Iterable[NoteVerifier]) -> ProvenCre
         index = item["index"]
         if not isinstance(index, int) or isinstance(index, bool):
             raise EntryFormatError(f"entries[{position}].index must be an integer")
+        if index in seen:
+            # Counted once per appearance below: a repeated entry would prove its credits twice.
+            raise EntryFormatError(f"entry {index} appears twice in the transcript")
+        seen.add(index)
         try:
             leaf = Leaf.from_bytes(canonical_bytes(item["leaf"]))
         except CreditbankError as exc:

@@ -15,12 +15,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from creditbank.accounts.bank import CreditBank
-from creditbank.accounts.tables import create_account_schema
+from creditbank.accounts.schema import upgrade
 from creditbank.ledger.checkpoint import NoteSigner
 from creditbank.ledger.database import make_engine
 from creditbank.ledger.keys import load_private_key
 from creditbank.ledger.log import Log
-from creditbank.ledger.sql import SqlLogStore, create_log_schema
+from creditbank.ledger.sql import SqlLogStore
 from creditbank.mapping import Programme, load_catalog
 
 __all__ = [
@@ -44,9 +44,8 @@ def load_programmes(data_dir: Path) -> tuple[Programme, ...]:
 
 
 def create_schema(engine: Engine) -> None:
-    """Log tables with their append-only triggers, then the read models (idempotent)."""
-    create_log_schema(engine)
-    create_account_schema(engine)
+    """Migrate the database to the current schema (log tables, triggers, read models)."""
+    upgrade(engine)
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,27 @@
 is what ``creditbank serve`` (and ``uvicorn --factory creditbank.api.app:create_app_from_settings``)
 use: it reads :class:`~creditbank.config.Settings` once, opens the database, the log and its key,
 and closes them when the server stops.
+
+While the app runs (its lifespan), it owns one
+:class:`~creditbank.accounts.group_commit.GroupCommitter`: every write of this process goes
+through it, so concurrent requests share one transaction and one checkpoint. Several processes
+(``uvicorn --workers N``) each have their own and take turns at the database's writers' lock.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager, nullcontext
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
 
 from creditbank.accounts.bank import CreditBank
+from creditbank.accounts.group_commit import GroupCommitter
 from creditbank.accounts.wiring import BankConfig, open_bank, shipped_data_dir
 from creditbank.api.config import ApiConfig
+from creditbank.api.deps import single_valued_query
 from creditbank.api.errors import install_problem_handlers
 from creditbank.api.limits import BodyLimitMiddleware
 from creditbank.api.routes import (
@@ -67,18 +75,38 @@ def create_app(
     config: ApiConfig | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
-    """The API over ``bank``. Everything the routes need is passed in here, nothing is global."""
+    """The API over ``bank``. Everything the routes need is passed in here, nothing is global.
+
+    ``lifespan`` (optional) wraps the app's own: it is entered first and left last, so what it
+    opens (the bank, in :func:`create_app_from_settings`) outlives the group committer.
+    """
     config = config or ApiConfig()
+    max_group = config.max_group
+
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        async with lifespan(app) if lifespan is not None else nullcontext():
+            committer = GroupCommitter(bank, max_batch=max_group)
+            app.state.committer = committer
+            try:
+                yield
+            finally:
+                app.state.committer = None
+                # Commits what is queued, then stops the writer thread (off the event loop).
+                await run_in_threadpool(committer.close)
+
     app = FastAPI(
         title="creditbank",
         version="1",
         description=API_DESCRIPTION,
         openapi_tags=_TAGS,
-        lifespan=lifespan,
+        lifespan=run,
+        dependencies=[Depends(single_valued_query)],
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.bank = bank
     app.state.config = config
+    app.state.committer = None
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
     app.add_middleware(

@@ -21,9 +21,18 @@ class ApiConfig:
     #: Default and largest page of a paged read.
     page_size: int = 100
     max_page_size: int = 1000
+    #: Most submissions one group commit appends in one transaction (and one checkpoint).
+    max_group: int = 256
+    #: Seconds a write waits for its group to commit before answering 503 (retrying the same
+    #: signed entry is safe: it is answered with the original receipt if it did commit).
+    write_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1024:
             raise ValueError("max_body_bytes must be at least 1024")
         if not 1 <= self.page_size <= self.max_page_size:
             raise ValueError("page_size must be between 1 and max_page_size")
+        if self.max_group < 1:
+            raise ValueError("max_group must be at least 1")
+        if self.write_timeout <= 0:
+            raise ValueError("write_timeout must be positive")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -28,7 +28,8 @@ from sqlmodel import Session
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.tokens import Principal, Role
 from creditbank.api.config import ApiConfig
-from creditbank.errors import AuthenticationError, NotFoundError, PermissionDenied
+from creditbank.api.schemas import DIGITS_ONLY
+from creditbank.errors import AuthenticationError, InputError, NotFoundError, PermissionDenied
 from creditbank.mapping import Catalog
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "page_params",
     "readable_learner",
     "require_roles",
+    "single_valued_query",
 ]
 
 _bearer = HTTPBearer(
@@ -112,6 +114,32 @@ def readable_learner(
     raise PermissionDenied(f"a {principal.role} token cannot read learner accounts")
 
 
+def _declared_query(dependant: Any) -> set[str]:
+    names = {str(param.alias) for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _declared_query(sub)
+    return names
+
+
+def single_valued_query(request: Request) -> None:
+    """A query parameter the route declares, given more than once, is refused (422).
+
+    Every declared query parameter holds one value; silently picking one of several would hide a
+    client's mistake. Parameters the route does not know are ignored, as HTTP APIs do.
+    """
+    keys = [key for key, _ in request.query_params.multi_items()]
+    if len(keys) == len(set(keys)):
+        return
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    declared = _declared_query(dependant) if dependant is not None else set()
+    repeated = sorted({key for key in keys if keys.count(key) > 1} & declared)
+    if repeated:
+        raise InputError(
+            f"query parameter {repeated[0]!r} is given {keys.count(repeated[0])} times; "
+            "give it once"
+        )
+
+
 def get_catalog(bank: BankDep) -> Catalog:
     """The catalogue as the log has built it: programmes plus every unretired mapping."""
     with Session(bank.engine) as session:
@@ -129,8 +157,12 @@ class PageParams:
 
 def page_params(
     config: ConfigDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int | None, Query(ge=1, description="At most the server's page limit")] = None,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1), DIGITS_ONLY] = 0,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=2**63 - 1, description="At most the server's page limit"),
+        DIGITS_ONLY,
+    ] = None,
 ) -> PageParams:
     return PageParams(offset, min(limit or config.page_size, config.max_page_size))
 

@@ -193,6 +193,25 @@ _STATUS_TEXT = {
 }
 
 
+def _always_possible(path: str, operation: dict[str, Any]) -> list[int]:
+    """Problems any operation of its kind can answer, whatever its route declares.
+
+    A body can be malformed JSON (400), too large (413) or not JSON at all (415); every route but
+    liveness reads the database, which can be unavailable (503).
+    """
+    statuses = [400, 413, 415] if "requestBody" in operation else []
+    if path != "/healthz":
+        statuses.append(503)
+    return statuses
+
+
+def _problem_answer(status: int) -> dict[str, Any]:
+    return {
+        "description": _STATUS_TEXT.get(status, "Problem"),
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
 def _validation_issues(raw: Sequence[Any]) -> list[dict[str, Any]]:
     issues = []
     for err in raw:
@@ -284,13 +303,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
         schema = generate()
-        for operations in schema.get("paths", {}).values():
+        for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
-                for answer in operation.get("responses", {}).values():
+                responses = operation.setdefault("responses", {})
+                for status in _always_possible(path, operation):
+                    responses.setdefault(str(status), _problem_answer(status))
+                for answer in responses.values():
                     content = answer.get("content", {})
                     if PROBLEM_MEDIA_TYPE in content:
                         content.pop("application/json", None)
+        app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -8,19 +8,24 @@ alone decides what is a valid entry. Credits are decimal strings ("2.5"), never 
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from creditbank.mapping.values import format_decimal
 
 __all__ = [
+    "DIGITS_ONLY",
+    "ISO_DATE",
     "ConsistencyProofPublic",
     "CreditsText",
     "EntryIn",
     "IdentityIn",
     "InclusionProofPublic",
+    "IsoDate",
     "LearnerRegistrationIn",
     "LogEntriesPage",
     "LogEntryPublic",
@@ -29,6 +34,8 @@ __all__ = [
     "ReceiptPublic",
     "SignatureIn",
     "SignedEntryIn",
+    "ActorTokenIn",
+    "LearnerTokenIn",
     "TokenIn",
     "TokenIssued",
 ]
@@ -39,6 +46,35 @@ T = TypeVar("T")
 CreditsText = Annotated[
     Decimal, PlainSerializer(format_decimal, return_type=str, when_used="always")
 ]
+
+_DIGITS = re.compile(r"-?[0-9]+")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _digits_only(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return value
+    raise ValueError("must be a whole number written in digits")
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+#: Integers in paths and query strings are digits, as their schema says: pydantic alone would also
+#: take "30.0". Put it *after* ``Path(...)``/``Query(...)`` so their bounds stay in the schema.
+DIGITS_ONLY = BeforeValidator(_digits_only)
+#: Dates are ``YYYY-MM-DD`` strings, as their schema says: pydantic alone would also take a number
+#: ("0.0" is 1970-01-01). After ``Query(...)``, like :data:`DIGITS_ONLY`.
+ISO_DATE = BeforeValidator(_iso_date)
+#: A date in a JSON body.
+IsoDate = Annotated[date, ISO_DATE]
 
 _EXAMPLE_ENTRY: dict[str, Any] = {
     "type": "certificate.issued",
@@ -192,8 +228,8 @@ class ConsistencyProofPublic(BaseModel):
     hashes: Annotated[list[str], Field(description="RFC 9162 consistency proof, base64")]
 
 
-class TokenIn(BaseModel):
-    """Bind a new token to exactly one actor or one learner."""
+class ActorTokenIn(BaseModel):
+    """A new token for an actor (admins only)."""
 
     model_config = ConfigDict(
         strict=True,
@@ -201,9 +237,27 @@ class TokenIn(BaseModel):
         json_schema_extra={"examples": [{"actor_id": "prov-weld-base", "label": "laptop"}]},
     )
 
-    actor_id: str | None = None
-    learner_id: str | None = None
+    actor_id: Annotated[str, Field(min_length=1, max_length=128)]
+    learner_id: None = None
     label: Annotated[str, Field(max_length=200)] = ""
+
+
+class LearnerTokenIn(BaseModel):
+    """A new token for a learner (admins and registrars)."""
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"learner_id": "L-3fa85f6457174562", "label": "app"}]},
+    )
+
+    learner_id: Annotated[str, Field(min_length=1, max_length=128)]
+    actor_id: None = None
+    label: Annotated[str, Field(max_length=200)] = ""
+
+
+#: Bind a new token to exactly one actor or one learner (the schema says so: one of two shapes).
+TokenIn = ActorTokenIn | LearnerTokenIn
 
 
 class PrincipalPublic(BaseModel):

@@ -8,27 +8,76 @@ Every write route hands its parsed body here with the entry type it accepts. In 
    entries someone else signed);
 4. an ``Idempotency-Key`` header, when sent, must be the entry's nonce;
 5. a byte-identical retry of an entry already in the log answers that entry's receipt;
-6. :meth:`creditbank.accounts.bank.CreditBank.submit` checks the signature, the key, the role,
-   ownership and every ledger rule, and appends.
+6. the app's :class:`~creditbank.accounts.group_commit.GroupCommitter` appends it: concurrent
+   requests of this process share one transaction and one checkpoint, each in its own savepoint,
+   and :meth:`creditbank.accounts.bank.CreditBank.submit_group` checks the signature, the key, the
+   role, ownership and every ledger rule for each. Each request gets its own receipt or problem,
+   and only after the transaction holding its entry has committed.
+
+The write routes are ``async``: a request waiting for its group holds no worker thread (it awaits
+the committer's future on the event loop), so a burst of writes neither exhausts the threadpool
+that reads and dependencies run on nor caps the size of a group at that pool's size.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Header, Response
+from fastapi import Depends, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from creditbank.accounts.bank import CreditBank, Receipt
+from creditbank.accounts.bank import CreditBank, Receipt, Submission
+from creditbank.accounts.group_commit import GroupCommitter
 from creditbank.accounts.identity import Identity
 from creditbank.accounts.tokens import Principal
+from creditbank.api.config import ApiConfig
 from creditbank.api.idempotency import earlier_receipt, same_entry
 from creditbank.api.schemas import ReceiptPublic, SignedEntryIn
-from creditbank.errors import DuplicateNonceError, EntryFormatError, InputError, PermissionDenied
+from creditbank.errors import (
+    ConflictError,
+    DuplicateNonceError,
+    EntryFormatError,
+    InputError,
+    PermissionDenied,
+    StorageError,
+)
 from creditbank.ledger.entry import SignedEntry
 
-__all__ = ["IdempotencyKeyHeader", "answer", "receipt_public", "submit_signed"]
+__all__ = [
+    "IdempotencyKeyHeader",
+    "LedgerWriter",
+    "WriterDep",
+    "answer",
+    "get_writer",
+    "receipt_public",
+    "submit_signed",
+]
+
+
+@dataclass(frozen=True)
+class LedgerWriter:
+    """What a write needs: the bank (for replays), the app's group committer, the wait limit."""
+
+    bank: CreditBank
+    committer: GroupCommitter
+    timeout: float
+
+
+def get_writer(request: Request) -> LedgerWriter:
+    """The app's writer; the committer exists while the app's lifespan runs."""
+    committer: GroupCommitter | None = getattr(request.app.state, "committer", None)
+    if committer is None:
+        raise StorageError("the ledger writer is not running (the server is starting or stopping)")
+    config: ApiConfig = request.app.state.config
+    return LedgerWriter(request.app.state.bank, committer, config.write_timeout)
+
+
+WriterDep = Annotated[LedgerWriter, Depends(get_writer)]
 
 
 def receipt_public(receipt: Receipt, *, replayed: bool = False) -> ReceiptPublic:
@@ -57,17 +106,15 @@ def _replay(bank: CreditBank, signed: SignedEntry) -> ReceiptPublic | None:
     return receipt_public(receipt, replayed=True)
 
 
-def submit_signed(
-    bank: CreditBank,
+def _checked_entry(
     principal: Principal,
     payload: SignedEntryIn,
     *,
     entry_type: str,
-    idempotency_key: str | None = None,
-    path_fields: Mapping[str, str] | None = None,
-    identity: Identity | None = None,
-) -> ReceiptPublic:
-    """Submit one signed entry for the caller; answer its receipt (or the original, on retry)."""
+    idempotency_key: str | None,
+    path_fields: Mapping[str, str] | None,
+) -> SignedEntry:
+    """Steps 1-4: the signed entry, if this caller may post it on this route."""
     signed = SignedEntry.from_json(payload.signed_json())
     entry = signed.entry
     if entry.type != entry_type:
@@ -87,14 +134,60 @@ def submit_signed(
             "the Idempotency-Key of a signed write is the entry's nonce: "
             f"the header says {idempotency_key!r}, the entry {entry.nonce!r}"
         )
-    replayed = _replay(bank, signed)
+    return signed
+
+
+async def _committed(future: Future[Receipt], timeout: float) -> Receipt:
+    """Await the committer's answer without holding a thread.
+
+    On timeout (or if this request is cancelled) the wait is cancelled, which withdraws the
+    submission if its group has not been taken yet; if it has, it commits or fails on its own and
+    a retry of the same entry is answered from the log.
+    """
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+    except TimeoutError:
+        raise StorageError(
+            f"the ledger did not commit within {timeout:g} s; retrying the same signed entry is "
+            "safe (it is answered with the original receipt if it did commit)"
+        ) from None
+
+
+async def submit_signed(
+    writer: LedgerWriter,
+    principal: Principal,
+    payload: SignedEntryIn,
+    *,
+    entry_type: str,
+    idempotency_key: str | None = None,
+    path_fields: Mapping[str, str] | None = None,
+    identity: Identity | None = None,
+) -> ReceiptPublic:
+    """Submit one signed entry for the caller; answer its receipt (or the original, on retry)."""
+    bank = writer.bank
+
+    def prepare() -> tuple[SignedEntry, ReceiptPublic | None]:
+        # Parsing (canonical bytes of up to the body limit) and the replay lookup (a query) run
+        # on a worker thread, never on the event loop.
+        signed = _checked_entry(
+            principal,
+            payload,
+            entry_type=entry_type,
+            idempotency_key=idempotency_key,
+            path_fields=path_fields,
+        )
+        return signed, _replay(bank, signed)
+
+    signed, replayed = await run_in_threadpool(prepare)
     if replayed is not None:
         return replayed
+    future = writer.committer.enqueue(Submission(signed, identity))
     try:
-        receipt = bank.submit(signed, identity=identity)
-    except DuplicateNonceError:
-        # A concurrent retry won the race: answer its receipt if it was this very entry.
-        replayed = _replay(bank, signed)
+        receipt = await _committed(future, writer.timeout)
+    except ConflictError:
+        # A concurrent retry of this very entry won the race (it may even have been committed in
+        # the same group, just ahead of this one): answer its receipt. Any other conflict stands.
+        replayed = await run_in_threadpool(_replay, bank, signed)
         if replayed is None:
             raise
         return replayed

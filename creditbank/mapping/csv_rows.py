@@ -80,6 +80,9 @@ def read_rows(
     except StopIteration:
         problems.add(1, None, "the file is empty; expected a header row")
         return []
+    except csv.Error as exc:
+        problems.add(1, None, f"malformed CSV header: {exc}")
+        return []
     problems.header = tuple(header)
     for column in required:
         if column not in header:

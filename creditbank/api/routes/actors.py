@@ -22,8 +22,8 @@ from creditbank.api.schemas import (
     TokenIn,
     TokenIssued,
 )
-from creditbank.api.submission import IdempotencyKeyHeader, answer, submit_signed
-from creditbank.errors import InputError, PermissionDenied
+from creditbank.api.submission import IdempotencyKeyHeader, WriterDep, answer, submit_signed
+from creditbank.errors import PermissionDenied
 
 __all__ = ["router"]
 
@@ -35,16 +35,16 @@ ActorId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
 @router.post("/v1/actors", status_code=201, summary="Register an actor and its public key")
-def register_actor(
-    bank: BankDep,
+async def register_actor(
+    writer: WriterDep,
     principal: Admin,
     payload: SignedEntryIn,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> ReceiptPublic:
     """A signed `actor.registered` entry (body: `actor_id`, `role`, `name`, `public_key`)."""
-    receipt = submit_signed(
-        bank, principal, payload, entry_type="actor.registered", idempotency_key=idempotency_key
+    receipt = await submit_signed(
+        writer, principal, payload, entry_type="actor.registered", idempotency_key=idempotency_key
     )
     return answer(receipt, response)
 
@@ -52,8 +52,8 @@ def register_actor(
 @router.post(
     "/v1/actors/{actor_id}/keys", status_code=201, summary="Add a key to an actor (rotation, 1/2)"
 )
-def add_key(
-    bank: BankDep,
+async def add_key(
+    writer: WriterDep,
     principal: Admin,
     actor_id: ActorId,
     payload: SignedEntryIn,
@@ -61,8 +61,8 @@ def add_key(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> ReceiptPublic:
     """A signed `actor.key_added` entry whose `body.actor_id` is the path's actor."""
-    receipt = submit_signed(
-        bank,
+    receipt = await submit_signed(
+        writer,
         principal,
         payload,
         entry_type="actor.key_added",
@@ -77,8 +77,8 @@ def add_key(
     status_code=201,
     summary="Revoke an actor's key (rotation, 2/2)",
 )
-def revoke_key(
-    bank: BankDep,
+async def revoke_key(
+    writer: WriterDep,
     principal: Admin,
     actor_id: ActorId,
     key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")],
@@ -87,8 +87,8 @@ def revoke_key(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> ReceiptPublic:
     """A signed `actor.key_revoked` entry naming the path's actor and key id."""
-    receipt = submit_signed(
-        bank,
+    receipt = await submit_signed(
+        writer,
         principal,
         payload,
         entry_type="actor.key_revoked",
@@ -100,9 +100,9 @@ def revoke_key(
 
 @router.post("/v1/tokens", status_code=201, summary="Issue a bearer token (shown once)")
 def issue_token(bank: BankDep, principal: TokenIssuer, payload: TokenIn) -> TokenIssued:
-    """Admins issue tokens for actors and learners; registrars for learners only."""
-    if (payload.actor_id is None) == (payload.learner_id is None):
-        raise InputError("name exactly one of actor_id and learner_id")
+    """Admins issue tokens for actors and learners; registrars for learners only.
+
+    The body names exactly one of `actor_id` and `learner_id`."""
     if principal.role == "registrar" and payload.actor_id is not None:
         raise PermissionDenied("registrars issue tokens for learners only")
     token = bank.issue_token(

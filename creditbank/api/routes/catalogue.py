@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from creditbank.api.deps import CatalogDep, PageDep, PageParams
 from creditbank.api.errors import problem_responses
-from creditbank.api.schemas import CreditsText, Page
+from creditbank.api.schemas import ISO_DATE, CreditsText, Page
 from creditbank.mapping import Mapping, Mode, Programme
 from creditbank.mapping.rules import mapping_in_force
 
@@ -184,7 +184,7 @@ def mappings(
     programme_code: str | None = None,
     qualification_code: str | None = None,
     course_code: str | None = None,
-    in_force_on: date | None = None,
+    in_force_on: Annotated[date | None, Query(), ISO_DATE] = None,
 ) -> Page[dict[str, Any]]:
     found = [
         m.to_json()

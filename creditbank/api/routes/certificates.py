@@ -11,10 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from creditbank.accounts.tokens import Principal
-from creditbank.api.deps import BankDep, require_roles
+from creditbank.api.deps import require_roles
 from creditbank.api.errors import problem_responses
 from creditbank.api.schemas import ReceiptPublic, SignedEntryIn
-from creditbank.api.submission import IdempotencyKeyHeader, answer, submit_signed
+from creditbank.api.submission import IdempotencyKeyHeader, WriterDep, answer, submit_signed
 
 __all__ = ["router"]
 
@@ -28,8 +28,8 @@ Provider = Annotated[Principal, Depends(require_roles("provider"))]
 
 
 @router.post("", status_code=201, summary="Issue a certificate to a learner")
-def issue_certificate(
-    bank: BankDep,
+async def issue_certificate(
+    writer: WriterDep,
     principal: Provider,
     payload: SignedEntryIn,
     response: Response,
@@ -37,15 +37,15 @@ def issue_certificate(
 ) -> ReceiptPublic:
     """A signed `certificate.issued` entry (certificate id, learner, occupation code, level,
     issue date)."""
-    receipt = submit_signed(
-        bank, principal, payload, entry_type="certificate.issued", idempotency_key=idempotency_key
+    receipt = await submit_signed(
+        writer, principal, payload, entry_type="certificate.issued", idempotency_key=idempotency_key
     )
     return answer(receipt, response)
 
 
 @router.post("/{certificate_id}/revoke", status_code=201, summary="Revoke a certificate")
-def revoke_certificate(
-    bank: BankDep,
+async def revoke_certificate(
+    writer: WriterDep,
     principal: Provider,
     certificate_id: Annotated[str, Path(min_length=1, max_length=128)],
     payload: SignedEntryIn,
@@ -53,8 +53,8 @@ def revoke_certificate(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> ReceiptPublic:
     """A signed `certificate.revoked` entry, by the provider that issued the certificate."""
-    receipt = submit_signed(
-        bank,
+    receipt = await submit_signed(
+        writer,
         principal,
         payload,
         entry_type="certificate.revoked",

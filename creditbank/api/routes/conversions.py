@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from creditbank.accounts.tokens import Principal
-from creditbank.api.deps import BankDep, require_roles
+from creditbank.api.deps import require_roles
 from creditbank.api.errors import problem_responses
 from creditbank.api.schemas import ReceiptPublic, SignedEntryIn
-from creditbank.api.submission import IdempotencyKeyHeader, answer, submit_signed
+from creditbank.api.submission import IdempotencyKeyHeader, WriterDep, answer, submit_signed
 
 __all__ = ["router"]
 
@@ -29,8 +29,8 @@ Registrar = Annotated[Principal, Depends(require_roles("registrar"))]
 
 
 @router.post("", status_code=201, summary="Post a conversion")
-def post_conversion(
-    bank: BankDep,
+async def post_conversion(
+    writer: WriterDep,
     principal: Registrar,
     payload: SignedEntryIn,
     response: Response,
@@ -38,15 +38,15 @@ def post_conversion(
 ) -> ReceiptPublic:
     """A signed `conversion.posted` entry: learner, programme, as-of date and the recognitions
     (course, credits, mapping, source holdings), exactly as the planner proposed them."""
-    receipt = submit_signed(
-        bank, principal, payload, entry_type="conversion.posted", idempotency_key=idempotency_key
+    receipt = await submit_signed(
+        writer, principal, payload, entry_type="conversion.posted", idempotency_key=idempotency_key
     )
     return answer(receipt, response)
 
 
 @router.post("/{conversion_id}/reverse", status_code=201, summary="Reverse a conversion")
-def reverse_conversion(
-    bank: BankDep,
+async def reverse_conversion(
+    writer: WriterDep,
     principal: Registrar,
     conversion_id: Annotated[str, Path(min_length=1, max_length=128)],
     payload: SignedEntryIn,
@@ -54,8 +54,8 @@ def reverse_conversion(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> ReceiptPublic:
     """A signed `conversion.reversed` entry naming the path's conversion and a reason."""
-    receipt = submit_signed(
-        bank,
+    receipt = await submit_signed(
+        writer,
         principal,
         payload,
         entry_type="conversion.reversed",

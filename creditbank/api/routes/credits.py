@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from creditbank.accounts.tokens import Principal
-from creditbank.api.deps import BankDep, require_roles
+from creditbank.api.deps import require_roles
 from creditbank.api.errors import problem_responses
 from creditbank.api.schemas import ReceiptPublic, SignedEntryIn
-from creditbank.api.submission import IdempotencyKeyHeader, answer, submit_signed
+from creditbank.api.submission import IdempotencyKeyHeader, WriterDep, answer, submit_signed
 
 __all__ = ["router"]
 
@@ -22,8 +22,8 @@ Registrar = Annotated[Principal, Depends(require_roles("registrar"))]
 
 
 @router.post("", status_code=201, summary="Record earned course credits")
-def record_credit(
-    bank: BankDep,
+async def record_credit(
+    writer: WriterDep,
     principal: Registrar,
     payload: SignedEntryIn,
     response: Response,
@@ -31,7 +31,7 @@ def record_credit(
 ) -> ReceiptPublic:
     """A signed `credit.earned` entry (credit id, learner, institution, course, credits as a
     decimal string, percentage grade, date)."""
-    receipt = submit_signed(
-        bank, principal, payload, entry_type="credit.earned", idempotency_key=idempotency_key
+    receipt = await submit_signed(
+        writer, principal, payload, entry_type="credit.earned", idempotency_key=idempotency_key
     )
     return answer(receipt, response)

@@ -19,8 +19,15 @@ from creditbank.accounts.tokens import Principal
 from creditbank.accounts.views import LearnerBalance, Progress
 from creditbank.api.deps import BankDep, readable_learner, require_roles
 from creditbank.api.errors import problem_responses
-from creditbank.api.schemas import CreditsText, LearnerRegistrationIn, ReceiptPublic
-from creditbank.api.submission import IdempotencyKeyHeader, answer, submit_signed
+from creditbank.api.schemas import (
+    DIGITS_ONLY,
+    ISO_DATE,
+    CreditsText,
+    IsoDate,
+    LearnerRegistrationIn,
+    ReceiptPublic,
+)
+from creditbank.api.submission import IdempotencyKeyHeader, WriterDep, answer, submit_signed
 from creditbank.mapping import parse_holdings
 
 __all__ = [
@@ -35,7 +42,9 @@ router = APIRouter(prefix="/v1/learners", responses=problem_responses(401, 403, 
 
 Registrar = Annotated[Principal, Depends(require_roles("registrar"))]
 ReadableLearner = Annotated[str, Depends(readable_learner)]
-AsOf = Annotated[date | None, Query(description="Count only what the log held on this date")]
+AsOf = Annotated[
+    date | None, Query(description="Count only what the log held on this date"), ISO_DATE
+]
 ProgrammeCode = Annotated[str, Query(min_length=1, max_length=64)]
 
 
@@ -137,7 +146,7 @@ class PlanRequest(BaseModel):
     )
 
     programme_code: Annotated[str, Field(min_length=1, max_length=64)]
-    as_of: date | None = None
+    as_of: IsoDate | None = None
     what_if: dict[str, Any] | None = None
 
 
@@ -170,8 +179,8 @@ def _progress(progress: Progress) -> ProgressPublic:
     summary="Register a learner",
     responses=problem_responses(409),
 )
-def register_learner(
-    bank: BankDep,
+async def register_learner(
+    writer: WriterDep,
     principal: Registrar,
     payload: LearnerRegistrationIn,
     response: Response,
@@ -182,8 +191,8 @@ def register_learner(
     identity = Identity(
         name=payload.identity.name, id_number=payload.identity.id_number, salt=payload.identity.salt
     )
-    receipt = submit_signed(
-        bank,
+    receipt = await submit_signed(
+        writer,
         principal,
         payload,
         entry_type="learner.registered",
@@ -216,7 +225,7 @@ def progress(
 def expiring(
     bank: BankDep,
     learner_id: ReadableLearner,
-    days: Annotated[int, Query(ge=1, le=3660)] = 90,
+    days: Annotated[int, Query(ge=1, le=3660), DIGITS_ONLY] = 90,
 ) -> list[ExpiringPublic]:
     return [
         ExpiringPublic.model_validate(item, from_attributes=True)

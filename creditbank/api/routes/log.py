@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 
 from creditbank.api.deps import BankDep, ConfigDep
 from creditbank.api.errors import problem_responses
 from creditbank.api.schemas import (
+    DIGITS_ONLY,
     ConsistencyProofPublic,
     InclusionProofPublic,
     LogEntriesPage,
@@ -31,6 +32,12 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/log", tags=["public log"], responses=problem_responses(404, 422))
 
 _TEXT = {"content": {"text/plain": {"schema": {"type": "string"}}}}
+
+#: Tree sizes are signed 64-bit integers in the database, and an index is below a tree size:
+#: anything larger is not a position in any log (and would overflow the database's integers).
+MAX_TREE_SIZE = 2**63 - 1
+MAX_INDEX = MAX_TREE_SIZE - 1
+TreeSize = Annotated[int, Query(ge=0, le=MAX_TREE_SIZE), DIGITS_ONLY]
 
 
 def _b64(data: bytes) -> str:
@@ -57,8 +64,10 @@ def latest_checkpoint(bank: BankDep) -> PlainTextResponse:
     responses={200: {**_TEXT, "description": "The checkpoint signed at that tree size."}},
     summary="The signed checkpoint of an earlier tree size",
 )
-def checkpoint_at(bank: BankDep, tree_size: int) -> PlainTextResponse:
-    found = bank.log.store.checkpoint_at(tree_size) if tree_size >= 0 else None
+def checkpoint_at(
+    bank: BankDep, tree_size: Annotated[int, Path(ge=0, le=MAX_TREE_SIZE), DIGITS_ONLY]
+) -> PlainTextResponse:
+    found = bank.log.store.checkpoint_at(tree_size)
     if found is None:
         raise NotFoundError(f"no checkpoint was signed at tree size {tree_size}")
     return PlainTextResponse(found.note)
@@ -75,7 +84,9 @@ def verifier_key(bank: BankDep) -> PlainTextResponse:
 
 
 @router.get("/entries/{index}", summary="One entry (leaf object and leaf hash)")
-def entry(bank: BankDep, index: int) -> LogEntryPublic:
+def entry(
+    bank: BankDep, index: Annotated[int, Path(ge=0, le=MAX_INDEX), DIGITS_ONLY]
+) -> LogEntryPublic:
     return _entry(index, bank.log.leaf(index))
 
 
@@ -83,8 +94,12 @@ def entry(bank: BankDep, index: int) -> LogEntryPublic:
 def entries(
     bank: BankDep,
     config: ConfigDep,
-    start: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int | None, Query(ge=1, description="At most the server's page limit")] = None,
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX), DIGITS_ONLY] = 0,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_TREE_SIZE, description="At most the server's page limit"),
+        DIGITS_ONLY,
+    ] = None,
 ) -> LogEntriesPage:
     size = bank.log.latest_checkpoint().tree_size
     count = min(limit or config.page_size, config.max_page_size)
@@ -101,9 +116,11 @@ def entries(
 @router.get("/proof/inclusion", summary="RFC 9162 inclusion proof of an entry")
 def inclusion_proof(
     bank: BankDep,
-    index: Annotated[int, Query(ge=0)],
+    index: Annotated[int, Query(ge=0, le=MAX_INDEX), DIGITS_ONLY],
     tree_size: Annotated[
-        int | None, Query(ge=1, description="Defaults to the latest checkpoint's size")
+        int | None,
+        Query(ge=1, le=MAX_TREE_SIZE, description="Defaults to the latest checkpoint's size"),
+        DIGITS_ONLY,
     ] = None,
 ) -> InclusionProofPublic:
     size = tree_size if tree_size is not None else bank.log.latest_checkpoint().tree_size
@@ -114,9 +131,11 @@ def inclusion_proof(
 @router.get("/proof/consistency", summary="RFC 9162 consistency proof between two tree sizes")
 def consistency_proof(
     bank: BankDep,
-    first: Annotated[int, Query(ge=0)],
+    first: TreeSize,
     second: Annotated[
-        int | None, Query(ge=0, description="Defaults to the latest checkpoint's size")
+        int | None,
+        Query(ge=0, le=MAX_TREE_SIZE, description="Defaults to the latest checkpoint's size"),
+        DIGITS_ONLY,
     ] = None,
 ) -> ConsistencyProofPublic:
     size = second if second is not None else bank.log.latest_checkpoint().tree_size

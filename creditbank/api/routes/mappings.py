@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from creditbank.accounts.tokens import Principal
-from creditbank.api.deps import BankDep, require_roles
+from creditbank.api.deps import require_roles
 from creditbank.api.errors import problem_responses
 from creditbank.api.schemas import ReceiptPublic, SignedEntryIn
-from creditbank.api.submission import IdempotencyKeyHeader, answer, submit_signed
+from creditbank.api.submission import IdempotencyKeyHeader, WriterDep, answer, submit_signed
 
 __all__ = ["router"]
 
@@ -22,8 +22,8 @@ Provider = Annotated[Principal, Depends(require_roles("provider"))]
 
 
 @router.post("", status_code=201, summary="Register a mapping (or a new version of one)")
-def register_mapping(
-    bank: BankDep,
+async def register_mapping(
+    writer: WriterDep,
     principal: Provider,
     payload: SignedEntryIn,
     response: Response,
@@ -31,15 +31,15 @@ def register_mapping(
 ) -> ReceiptPublic:
     """A signed `mapping.registered` entry; `body.mapping` is the mapping's JSON form and must
     name the signing provider. The catalogue with it must stay consistent."""
-    receipt = submit_signed(
-        bank, principal, payload, entry_type="mapping.registered", idempotency_key=idempotency_key
+    receipt = await submit_signed(
+        writer, principal, payload, entry_type="mapping.registered", idempotency_key=idempotency_key
     )
     return answer(receipt, response)
 
 
 @router.post("/{mapping_id}/retire", status_code=201, summary="Retire every version of a mapping")
-def retire_mapping(
-    bank: BankDep,
+async def retire_mapping(
+    writer: WriterDep,
     principal: Provider,
     mapping_id: Annotated[str, Path(min_length=1, max_length=128)],
     payload: SignedEntryIn,
@@ -47,8 +47,8 @@ def retire_mapping(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> ReceiptPublic:
     """A signed `mapping.retired` entry for the path's mapping, by the provider that owns it."""
-    receipt = submit_signed(
-        bank,
+    receipt = await submit_signed(
+        writer,
         principal,
         payload,
         entry_type="mapping.retired",
