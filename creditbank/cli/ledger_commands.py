@@ -45,6 +45,7 @@ __all__ = [
     "init_ledger",
     "new_actor_key",
     "register",
+    "require_key_protection",
     "rotate_log_key",
     "show_log_keys",
     "verify_ledger",
@@ -86,6 +87,18 @@ class InitResult:
     registered: bool
 
 
+def require_key_protection(key_file: Path, *, passphrase: bytes | None, insecure: bool) -> None:
+    """Refuse to go on when a new log key would have to be written unencrypted unasked.
+
+    ``init`` calls this before it touches the database, so a refusal leaves nothing behind.
+    """
+    if passphrase is None and not insecure and not key_file.exists():
+        raise KeyFormatError(
+            "set CREDITBANK_LOG_KEY_PASSPHRASE to encrypt the new log key "
+            "(or pass --insecure-dev-key for an unencrypted development key)"
+        )
+
+
 def init_ledger(
     engine: Engine,
     *,
@@ -100,11 +113,7 @@ def init_ledger(
     Idempotent: run again with the same key it changes nothing. It never overwrites a key file and
     refuses a key other than the one on record (that is what ``keys rotate`` is for).
     """
-    if passphrase is None and not insecure and not key_file.exists():
-        raise KeyFormatError(
-            "set CREDITBANK_LOG_KEY_PASSPHRASE to encrypt the new log key "
-            "(or pass --insecure-dev-key for an unencrypted development key)"
-        )
+    require_key_protection(key_file, passphrase=passphrase, insecure=insecure)
     create_log_schema(engine)
     store = SqlLogStore(engine)
     on_record = store.log_keys()
@@ -323,6 +332,7 @@ def register(app: typer.Typer) -> None:
         key_file = log_key_file or settings.log_key_file
         passphrase = _secret(settings.log_key_passphrase)
         err = Console(stderr=True)
+        require_key_protection(key_file, passphrase=passphrase, insecure=insecure_dev_key)
         with _engine(db or settings.database_url) as engine:
             # The whole schema (log tables, triggers, read models) through the Alembic history.
             upgrade(engine)

@@ -90,7 +90,7 @@ def _start(
         done: Future[_T] = Future()
         done.set_result(work(signed, *args))
         return [done]
-    chunk = max(_PARALLEL_THRESHOLD, len(signed) // (4 * (os.cpu_count() or 1)))
+    chunk = max(_PARALLEL_THRESHOLD, len(signed) // (8 * (os.cpu_count() or 1)))
     return [
         executor.submit(work, signed[i : i + chunk], *args) for i in range(0, len(signed), chunk)
     ]
@@ -152,26 +152,34 @@ class Batch:
             if pair in seen or pair in self._nonces:
                 raise DuplicateNonceError(f"actor {pair[0]} used nonce {pair[1]} twice")
             seen.add(pair)
-        # Signatures verify (and leaves are wrapped and hashed) on the pool while this thread
-        # asks the store about nonces; nothing is staged until every signature has verified.
+        # Signatures verify (and leaves are wrapped and hashed) on the pool while this thread asks
+        # the store about nonces, then extends a copy of the tree chunk by chunk as results come
+        # in. Nothing is staged until every signature has verified.
         futures = _start(_verify_and_wrap, signed, self._executor, format_time(self.now))
+        compact = CompactRange(self._compact.size, self._compact.hashes)
+        nodes: list[tuple[NodeId, bytes]] = []
+        rows: list[LeafRow] = []
+        added: list[Appended] = []
         try:
             used = self.tx.used_nonces(pairs)
             if used:
                 actor, nonce = sorted(used)[0]
                 raise DuplicateNonceError(f"actor {actor} already used nonce {nonce}")
-            wrapped = [pair for future in futures for pair in future.result()]
+            position = 0
+            for future in futures:
+                for leaf, hashed in future.result():
+                    entry = signed[position].entry
+                    position += 1
+                    index = compact.size
+                    nodes.extend(compact.append(hashed))
+                    rows.append(LeafRow(index, leaf.data, entry.actor, entry.nonce, entry.type))
+                    added.append(Appended(index, leaf, hashed))
         except BaseException:
             _settle(futures)
             raise
-        added: list[Appended] = []
-        for item, (leaf, hashed) in zip(signed, wrapped, strict=True):
-            index = self._compact.size
-            self._nodes.extend(self._compact.append(hashed))
-            self._rows.append(
-                LeafRow(index, leaf.data, item.entry.actor, item.entry.nonce, item.entry.type)
-            )
-            added.append(Appended(index, leaf, hashed))
+        self._compact = compact
+        self._nodes.extend(nodes)
+        self._rows.extend(rows)
         self._nonces.update(seen)
         self._appended.extend(added)
         return added

@@ -184,19 +184,29 @@ class SqlTransaction:
         return _fetch_nodes(self.session.connection(), ids)
 
     def used_nonces(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-        # One ``actor = ? AND nonce IN (...)`` per actor: an index lookup per nonce. (A row-value
-        # ``(actor, nonce) IN (...)`` makes SQLite scan the whole index on every batch.)
+        # ``actor = ? AND nonce IN (...)`` per actor, OR-ed into one statement: an index lookup
+        # per nonce in one round trip. (A row-value ``(actor, nonce) IN (...)`` makes SQLite scan
+        # the whole index on every batch.) Plain driver SQL: this runs on the append hot path.
         by_actor: dict[str, list[str]] = {}
         for actor, nonce in dict.fromkeys(pairs):
             by_actor.setdefault(actor, []).append(nonce)
         conn = self.session.connection()
+        mark = _mark(conn)
         found: set[tuple[str, str]] = set()
-        for actor, nonces in by_actor.items():
-            for i in range(0, len(nonces), _IN_BATCH):
-                stmt = sa_select(_ENTRIES.c.nonce).where(
-                    _ENTRIES.c.actor == actor, _ENTRIES.c.nonce.in_(nonces[i : i + _IN_BATCH])
-                )
-                found.update((actor, nonce) for (nonce,) in conn.execute(stmt))
+        terms: list[str] = []
+        params: list[str] = []
+        items = [
+            (actor, nonces[i : i + _IN_BATCH])
+            for actor, nonces in by_actor.items()
+            for i in range(0, len(nonces), _IN_BATCH)
+        ]
+        for position, (actor, part) in enumerate(items):
+            terms.append(f"(actor = {mark} AND nonce IN ({', '.join([mark] * len(part))}))")
+            params.extend((actor, *part))
+            if len(params) >= _IN_BATCH or position == len(items) - 1:
+                sql = "SELECT actor, nonce FROM log_entries WHERE " + " OR ".join(terms)
+                found.update((a, n) for a, n in conn.exec_driver_sql(sql, tuple(params)).all())
+                terms, params = [], []
         return found
 
     def write(
