@@ -502,11 +502,15 @@ def _waiting(frame: str) -> bool:
     }
 
 
+#: The repository root as it appears in profiled file paths (trimmed from them).
+ROOT_PREFIX = str(Path(__file__).resolve().parent.parent)
+
+
 def _short(frame: str) -> str:
     """``name (path/to/module.py:line)`` -> ``name (package/module.py)``."""
     name, _, where = frame.partition(" (")
     where = where.rstrip(")").rsplit(":", 1)[0]
-    for marker in ("site-packages/", "/work/main/", "python3.11/"):
+    for marker in ("site-packages/", f"{ROOT_PREFIX}/", "python3.11/"):
         if marker in where:
             where = where.split(marker, 1)[1]
     return f"{name} ({where})"
