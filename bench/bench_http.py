@@ -22,7 +22,6 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import random
 import shutil
 import signal
@@ -46,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from http_ledger import Manifest, Signer, prepare_ledger  # noqa: E402
 from http_loadgen import write_requests  # noqa: E402
+from report import CORES, Row, load, machine, print_table, say  # noqa: E402
 
 from creditbank.cli.ledger_commands import verify_ledger  # noqa: E402
 from creditbank.ledger.canonical import canonical_bytes  # noqa: E402
@@ -57,27 +57,10 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 HOST = "127.0.0.1"
-CORES = os.cpu_count() or 1
 
 APPEND_RATE, APPEND_P99 = 1_500, 50.0
 READ_RATE, READ_P99 = 3_000, 20.0
 MEMORY_MB = 300
-
-
-@dataclass(frozen=True)
-class Row:
-    name: str
-    figure: str
-    target: str
-    ok: bool | None  # None: information, no target
-
-    @property
-    def verdict(self) -> str:
-        return "" if self.ok is None else ("OK" if self.ok else "MISS")
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -748,39 +731,6 @@ def bench_generator(args: argparse.Namespace) -> Row:
         "-",
         None,
     )
-
-
-# --- report ------------------------------------------------------------------------------------
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.2f} (1 min), {five:.2f} (5 min)"
-
-
-def machine() -> str:
-    try:
-        model = next(
-            line.split(":", 1)[1].strip()
-            for line in subprocess.run(
-                ["lscpu"], capture_output=True, text=True
-            ).stdout.splitlines()
-            if line.startswith("Model name")
-        )
-    except (OSError, StopIteration):
-        model = platform.processor() or "unknown CPU"
-    return f"{CORES} cores ({model}), Python {platform.python_version()}, {platform.system()}"
-
-
-def print_table(rows: Sequence[Row]) -> None:
-    widths = [max(len(getattr(r, f)) for r in rows) for f in ("name", "figure", "target")]
-    header = ("metric", "figure", "target")
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + "  result"
-    print(line)
-    print("-" * len(line))
-    for r in rows:
-        cells = (r.name.ljust(widths[0]), r.figure.ljust(widths[1]), r.target.ljust(widths[2]))
-        print("  ".join(cells) + "  " + r.verdict)
 
 
 def http_implementation(choice: str) -> str:

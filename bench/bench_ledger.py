@@ -17,21 +17,20 @@ import argparse
 import base64
 import json
 import os
-import platform
 import random
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pymerkle import InmemoryTree
+from report import CORES, Row, load, machine, print_table, say
 
 from creditbank.ledger import merkle
 from creditbank.ledger.audit import audit_log
@@ -44,24 +43,6 @@ from creditbank.ledger.sql import SqlLogStore, create_log_schema
 RESULTS = Path(__file__).resolve().parent / "results"
 ORIGIN = "bench.creditbank.example/log"
 BATCH = 1000
-CORES = os.cpu_count() or 1
-
-
-@dataclass(frozen=True)
-class Row:
-    name: str
-    figure: str
-    target: str
-    ok: bool | None  # None: information, no target
-    value: float = 0.0  # the raw figure, for rows that later rows build on
-
-    @property
-    def verdict(self) -> str:
-        return "" if self.ok is None else ("OK" if self.ok else "MISS")
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- entries -----------------------------------------------------------------------------------
@@ -373,39 +354,6 @@ def bench_merkle(n: int, proofs: int = 1000) -> list[Row]:
     ]
 
 
-# --- report ------------------------------------------------------------------------------------
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.2f} (1 min), {five:.2f} (5 min)"
-
-
-def machine() -> str:
-    try:
-        model = next(
-            line.split(":", 1)[1].strip()
-            for line in subprocess.run(
-                ["lscpu"], capture_output=True, text=True
-            ).stdout.splitlines()
-            if line.startswith("Model name")
-        )
-    except (OSError, StopIteration):
-        model = platform.processor() or "unknown CPU"
-    return f"{CORES} cores ({model}), Python {platform.python_version()}, {platform.system()}"
-
-
-def print_table(rows: Sequence[Row]) -> None:
-    widths = [max(len(getattr(r, f)) for r in rows) for f in ("name", "figure", "target")]
-    header = ("benchmark", "figure", "target")
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + "  result"
-    print(line)
-    print("-" * len(line))
-    for r in rows:
-        cells = (r.name.ljust(widths[0]), r.figure.ljust(widths[1]), r.target.ljust(widths[2]))
-        print("  ".join(cells) + "  " + r.verdict)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="stop at 100k entries")
@@ -424,7 +372,7 @@ def main() -> None:
     print(f"\nmachine: {machine()}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"load average: before {load_before}; after {load()}\n")
-    print_table(rows)
+    print_table(rows, first="benchmark")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"ledger-{stamp}.json"
     record = {"machine": machine(), "load_before": load_before, "load_after": load()}
