@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from creditbank.accounts import schemas as s
@@ -100,14 +100,19 @@ class CreditBank:
 
     def catalog(self, session: Session) -> Catalog:
         """Programmes plus every registered, unretired mapping version (cached per log state)."""
-        rows = list(session.exec(select(MappingRow).where(col(MappingRow.retired_at).is_(None))))
-        key = (
-            len(rows),
-            max((r.registered_index for r in rows), default=-1),
-            sum(r.registered_index for r in rows),
-        )
+        unretired = col(MappingRow.retired_at).is_(None)
+        # The key is an aggregate, so a cache hit reads one row, not every mapping's JSON.
+        count, last, total = session.exec(
+            select(
+                func.count(),
+                func.coalesce(func.max(MappingRow.registered_index), -1),
+                func.coalesce(func.sum(MappingRow.registered_index), 0),
+            ).where(unretired)
+        ).one()
+        key = (int(count), int(last), int(total))
         if self._catalog_cache is not None and self._catalog_cache[0] == key:
             return self._catalog_cache[1]
+        rows = session.exec(select(MappingRow).where(unretired))
         mappings = [Mapping.from_json(json.loads(r.mapping_json)) for r in rows]
         catalog = Catalog(programmes=self.programmes, mappings=tuple(mappings))
         self._catalog_cache = (key, catalog)
@@ -374,10 +379,6 @@ class CreditBank:
     def transcript(self, learner_id: str) -> dict[str, Any]:
         with Session(self.engine) as session:
             return build_transcript(session, self.log, learner_id)
-
-    def learner_exists(self, learner_id: str) -> bool:
-        with Session(self.engine) as session:
-            return session.get(LearnerRow, learner_id) is not None
 
     # --- credentials and personal data --------------------------------------------------------
 

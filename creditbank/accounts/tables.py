@@ -12,7 +12,7 @@ commitment; erasing a learner deletes that row and the log no longer links to th
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Engine, Text
+from sqlalchemy import BigInteger, Column, Text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "RecognitionRow",
     "RecognitionSourceRow",
     "TokenRow",
-    "create_account_schema",
 ]
 
 
@@ -208,10 +207,3 @@ PROJECTION_TABLES: list[type[SQLModel]] = [
     RecognitionSourceRow,
     ProjectionStateRow,
 ]
-
-_ALL = [*PROJECTION_TABLES, LearnerIdentityRow, TokenRow]
-
-
-def create_account_schema(engine: Engine) -> None:
-    """Create the read-model, identity and token tables (idempotent)."""
-    SQLModel.metadata.create_all(engine, tables=[t.__table__ for t in _ALL])  # type: ignore[attr-defined]

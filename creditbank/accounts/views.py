@@ -15,7 +15,6 @@ from sqlmodel import Session, col, select
 
 from creditbank.accounts.tables import (
     CertificateRow,
-    ConversionRow,
     CreditRow,
     LearnerRow,
     RecognitionRow,
@@ -270,13 +269,3 @@ def expiring_soon(
                     ),
                 )
     return sorted(found.values(), key=lambda item: (item.lapses_on, item.kind, item.id))
-
-
-def conversions_of(session: Session, learner_id: str) -> list[ConversionRow]:
-    return list(
-        session.exec(
-            select(ConversionRow)
-            .where(ConversionRow.learner_id == learner_id)
-            .order_by(col(ConversionRow.posted_index))
-        )
-    )
