@@ -6,7 +6,7 @@
    kind (:func:`check_signer`).
 3. The claimed time is plausible (:func:`check_claimed_at`): not more than
    :data:`MAX_CLAIM_AHEAD` ahead of the log's clock, nor more than :data:`MAX_CLAIM_BEHIND` behind
-   it (an entry signed a week ago and sent now is stale: sign it again).
+   it (an entry signed over a month ago and sent now is stale: sign it again).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ __all__ = ["MAX_CLAIM_AHEAD", "MAX_CLAIM_BEHIND", "check_claimed_at", "check_sig
 #: How far ahead of the log's clock an entry's ``claimed_at`` may be (clock skew).
 MAX_CLAIM_AHEAD = timedelta(minutes=5)
 #: How far behind the log's clock an entry's ``claimed_at`` may be (offline signing, retries).
-MAX_CLAIM_BEHIND = timedelta(days=7)
+MAX_CLAIM_BEHIND = timedelta(days=30)
 
 
 def check_signer(snapshot: Snapshot, signed: SignedEntry, kind: Kind) -> ActorRow:

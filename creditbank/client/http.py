@@ -23,6 +23,7 @@ from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from creditbank.accounts.identity import Identity, commitment_of, new_learner_id, new_salt
 from creditbank.accounts.kinds import kind_of
@@ -108,6 +109,25 @@ class CreditbankClient:
         self._http = httpx.Client(
             base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
         )
+
+    @classmethod
+    def signing(
+        cls,
+        base_url: str,
+        *,
+        token: str,
+        private_key: Ed25519PrivateKey,
+        actor_id: str | None = None,
+        **options: Any,
+    ) -> CreditbankClient:
+        """A client that signs as ``actor_id`` (default: the actor the token belongs to)."""
+        if actor_id is None:
+            with cls(base_url, token=token, **options) as probe:
+                actor_id = probe.whoami().get("actor_id")
+            if not actor_id:
+                raise InputError("this token is not bound to an actor; name the actor")
+        signer = EntrySigner(str(actor_id), private_key)
+        return cls(base_url, token=token, signer=signer, **options)
 
     def close(self) -> None:
         self._http.close()

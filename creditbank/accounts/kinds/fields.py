@@ -38,6 +38,7 @@ __all__ = [
     "PublicKey",
     "SourceId",
     "check_reason",
+    "day_of",
     "parse_credits",
 ]
 
@@ -83,7 +84,8 @@ def _credits(value: Any) -> str:
 Credits = Annotated[str, BeforeValidator(_credits)]
 
 
-def _day(value: Any) -> date:
+def day_of(value: Any) -> date:
+    """A day as :data:`Day` accepts it; ``ValueError`` otherwise."""
     if not isinstance(value, str) or not _DAY.fullmatch(value):
         raise ValueError("must be a date written YYYY-MM-DD with ASCII digits")
     try:
@@ -96,7 +98,7 @@ def _day(value: Any) -> date:
 
 
 #: A day: ``YYYY-MM-DD``, ASCII digits, between :data:`MIN_DAY` and :data:`MAX_DAY`.
-Day = Annotated[date, BeforeValidator(_day)]
+Day = Annotated[date, BeforeValidator(day_of)]
 
 
 def _public_key(value: Any) -> str:
