@@ -35,7 +35,12 @@ from creditbank.accounts.kinds import KINDS, Admission, Body, kind_of, parse_bod
 from creditbank.accounts.kinds.base import RowKey
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.snapshot import SessionSnapshot
-from creditbank.accounts.tables import ActorKeyRow, ActorRow, LearnerIdentityRow
+from creditbank.accounts.tables import (
+    ActorKeyRow,
+    ActorRow,
+    LearnerIdentityRow,
+    ProjectionStateRow,
+)
 from creditbank.errors import CreditbankError, DuplicateNonceError, InputError, StorageError
 from creditbank.ledger.entry import Leaf, SignedEntry
 from creditbank.ledger.log import Batch, Log
@@ -127,6 +132,9 @@ class UnitOfWork:
         self._system_key = system_key
         self._used: set[tuple[str, str]] = set()
         self._bodies: dict[int, Body] = {}
+        # Held for the whole transaction: the session's identity map holds clean rows weakly, and
+        # re-reading the projection state for every entry cost a query and a flush each.
+        self._state = session.get(ProjectionStateRow, 1)
 
     def prefetch(self, submissions: Sequence[Submission]) -> None:
         """Ask the log once for the whole group which nonces are used, and load the rows the

@@ -20,12 +20,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from creditbank.accounts.kinds import REASON_CODES
 from creditbank.accounts.transcript import ProvenCredits, verify_transcript
 from creditbank.client import CreditbankClient, EntrySigner, Receipt
 from creditbank.config import Settings
 from creditbank.errors import InputError, KeyFormatError
 from creditbank.ledger.checkpoint import NoteVerifier
 from creditbank.ledger.keys import load_private_key
+
+#: Reasons on the log are codes (no free text can enter the immutable log).
+REASON_HELP = "A reason code: " + ", ".join(REASON_CODES) + "."
 
 __all__ = ["register"]
 
@@ -376,7 +380,7 @@ def register(app: typer.Typer) -> None:
     @certificate_app.command("revoke")
     def certificate_revoke(
         certificate_id: Annotated[str, typer.Argument(help="Certificate id.")],
-        reason: Annotated[str, typer.Option("--reason", help="Why, for the record.")],
+        reason: Annotated[str, typer.Option("--reason", help=REASON_HELP)],
         url: UrlOption = DEFAULT_URL,
         token: TokenOption = None,
         key: KeyOption = None,
@@ -484,7 +488,7 @@ def register(app: typer.Typer) -> None:
     @convert_app.command("reverse")
     def convert_reverse(
         conversion_id: Annotated[str, typer.Argument(help="Conversion id.")],
-        reason: Annotated[str, typer.Option("--reason", help="Why, for the record.")],
+        reason: Annotated[str, typer.Option("--reason", help=REASON_HELP)],
         url: UrlOption = DEFAULT_URL,
         token: TokenOption = None,
         key: KeyOption = None,
