@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from creditbank.cli.common import new_app
 from creditbank.errors import HoldingsError, InputError, NotFoundError
 from creditbank.mapping import (
     Catalog,
@@ -31,7 +32,7 @@ from creditbank.mapping import (
 )
 from creditbank.mapping.values import format_decimal, parse_date, parse_level
 
-__all__ = ["register"]
+__all__ = ["app"]
 
 DEFAULT_MAP = Path("data/qualification_map.csv")
 DEFAULT_PROGRAMMES = Path("data/programmes.csv")
@@ -43,17 +44,11 @@ AsOf = Annotated[
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
-
-def register(app: typer.Typer) -> None:
-    """Add ``map check``, ``map show`` and ``plan`` to the ``creditbank`` app."""
-    map_app = typer.Typer(
-        help="The qualification map: check the CSV files, show what a qualification converts into.",
-        no_args_is_help=True,
-    )
-    map_app.command("check")(check)
-    map_app.command("show")(show)
-    app.add_typer(map_app, name="map")
-    app.command("plan")(plan_command)
+app = new_app(help="The qualification map and the planner.")
+map_app = new_app(
+    help="The qualification map: check the CSV files, show what a qualification converts into."
+)
+app.add_typer(map_app, name="map")
 
 
 def _date(text: str | None) -> date:
@@ -69,6 +64,7 @@ def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+@map_app.command("check")
 def check(
     file: Annotated[Path, typer.Argument(help="The qualification map CSV.")] = DEFAULT_MAP,
     programmes: ProgrammesFile = DEFAULT_PROGRAMMES,
@@ -129,6 +125,7 @@ def check(
     console.print(modes_table)
 
 
+@map_app.command("show")
 def show(
     code: Annotated[
         str, typer.Argument(help="An occupation code (6-18-02-04) or a course INSTITUTION:CODE.")
@@ -259,6 +256,7 @@ def _conversion_table(code: str, conversions: list[Conversion]) -> None:
     Console().print(table)
 
 
+@app.command("plan")
 def plan_command(
     holdings: Annotated[Path, typer.Option("--holdings", help="The holdings JSON file.")],
     programme: Annotated[str, typer.Option("--programme", help="Target programme code.")],
