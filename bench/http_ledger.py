@@ -48,9 +48,10 @@ from creditbank.accounts.schema import upgrade
 from creditbank.accounts.tables import LearnerIdentityRow
 from creditbank.accounts.tokens import issue_token
 from creditbank.accounts.wiring import load_programmes, shipped_data_dir
+from creditbank.client import EntrySigner
 from creditbank.ledger.checkpoint import NoteSigner
 from creditbank.ledger.database import make_engine
-from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
+from creditbank.ledger.entry import SignedEntry, public_key_to_b64
 from creditbank.ledger.keys import load_private_key, save_private_key
 from creditbank.ledger.log import Log
 from creditbank.ledger.maintenance import verify_ledger
@@ -116,15 +117,11 @@ class Signer:
     count: int = 0
 
     def sign(self, entry_type: str, body: dict[str, Any], now: datetime) -> SignedEntry:
+        """Signed by the client's :class:`EntrySigner` (one signer for client, demo and bench)."""
         self.count += 1
-        entry = Entry.create(
-            type=entry_type,
-            actor=self.actor_id,
-            nonce=f"{self.prefix}-{self.count:09d}",
-            claimed_at=now,
-            body={"v": 1, **body},
+        return EntrySigner(self.actor_id, self.key).sign(
+            entry_type, {"v": 1, **body}, nonce=f"{self.prefix}-{self.count:09d}", claimed_at=now
         )
-        return sign_entry(entry, self.key)
 
 
 def postgres_url(schema: str) -> str:

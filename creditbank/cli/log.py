@@ -47,6 +47,7 @@ from creditbank.ledger.maintenance import (
     show_log_keys,
     verify_ledger,
 )
+from creditbank.ledger.private_files import private_folder, private_sqlite_file
 from creditbank.ledger.sql import SqlLogStore
 
 __all__ = ["PROGRESS_THRESHOLD", "app", "resolve_origin"]
@@ -90,7 +91,12 @@ def init_command(
     passphrase = secret(settings.log_key_passphrase)
     err = Console(stderr=True)
     require_key_protection(key_file, passphrase=passphrase, insecure=insecure_dev_key)
-    with engine_for(db or settings.database_url) as engine:
+    url = db or settings.database_url
+    private_sqlite_file(url)  # 0600 (and a new folder 0700) before SQLite creates anything
+    private_folder(key_file.parent)
+    if admin_key is not None:
+        private_folder(admin_key.parent)
+    with engine_for(url) as engine:
         # The whole schema (log tables, triggers, read models) through the Alembic history.
         upgrade(engine)
         result = init_ledger(
