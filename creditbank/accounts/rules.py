@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from creditbank.accounts import schemas as s
 from creditbank.accounts.holdings import recognised_in
+from creditbank.accounts.names import DEFAULT_TIMEZONE
 from creditbank.accounts.tables import (
     ActorKeyRow,
     ActorRow,
@@ -86,7 +87,8 @@ def _require_learner(session: Session, learner_id: str) -> LearnerRow:
 
 
 def _not_future(day: date, now: datetime, what: str) -> None:
-    if day > now.date():
+    # Days are the learners' (Asia/Shanghai), as on the read path (issue 9 item 7; h2).
+    if day > now.astimezone(DEFAULT_TIMEZONE).date():
         raise RuleViolation(f"{what} {day} is in the future", code="date-in-future")
 
 
@@ -163,7 +165,7 @@ def validate_body(
         _require_new(session, ConversionRow, body.conversion_id, "conversion")
         _require_learner(session, body.learner_id)
         _not_future(body.as_of, now, "as_of")
-        if body.as_of < now.date() - timedelta(days=MAX_BACKDATE_DAYS):
+        if body.as_of < now.astimezone(DEFAULT_TIMEZONE).date() - timedelta(days=MAX_BACKDATE_DAYS):
             raise RuleViolation(
                 f"as_of {body.as_of} is more than {MAX_BACKDATE_DAYS} days in the past",
                 code="as-of-too-old",

@@ -143,4 +143,4 @@ def create_app_from_settings(settings: Settings | None = None) -> FastAPI:
         with stack:
             yield
 
-    return create_app(bank, lifespan=lifespan)
+    return create_app(bank, config=ApiConfig(timezone=settings.timezone), lifespan=lifespan)
