@@ -103,6 +103,8 @@ def create_app(
         lifespan=run,
         dependencies=[Depends(single_valued_query)],
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # A trailing-slash redirect would be built from the client's Host header: answer 404.
+        redirect_slashes=False,
     )
     app.state.bank = bank
     app.state.config = config

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from creditbank.api.errors import HTTP_PROBLEMS, problem_response
+from creditbank.api.errors import HTTP_PROBLEMS, log_problem, problem_response
 
 __all__ = ["BodyLimitMiddleware"]
 
@@ -20,11 +20,13 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = HTTP_PROBLEMS["payload-too-large"]
         response = problem_response(
-            HTTP_PROBLEMS["payload-too-large"],
+            problem,
             f"the request body is larger than the {self.max_bytes} bytes this server accepts",
             instance=scope.get("path"),
             headers={"Connection": "close"},
+            correlation_id=log_problem(scope, problem.status, problem.slug),
         )
         await response(scope, receive, send)
 
