@@ -383,11 +383,21 @@ class CreditBank:
     # --- credentials and personal data --------------------------------------------------------
 
     def issue_token(
-        self, *, actor_id: str | None = None, learner_id: str | None = None, label: str = ""
+        self,
+        *,
+        actor_id: str | None = None,
+        learner_id: str | None = None,
+        label: str = "",
+        by: Principal | None = None,
     ) -> str:
         with Session(self.engine) as session:
             token = issue_token(
-                session, now=self.clock(), actor_id=actor_id, learner_id=learner_id, label=label
+                session,
+                now=self.clock(),
+                actor_id=actor_id,
+                learner_id=learner_id,
+                label=label,
+                by=by,
             )
             session.commit()
             return token
@@ -396,9 +406,9 @@ class CreditBank:
         with Session(self.engine) as session:
             return authenticate(session, token)
 
-    def revoke_token(self, token_hash: str) -> None:
+    def revoke_token(self, token_hash: str, *, by: Principal | None = None) -> None:
         with Session(self.engine) as session:
-            revoke_token(session, token_hash, now=self.clock())
+            revoke_token(session, token_hash, now=self.clock(), by=by)
             session.commit()
 
     def erase_learner(self, learner_id: str) -> None:

@@ -29,6 +29,7 @@ from creditbank.api.errors import install_problem_handlers
 from creditbank.api.limits import BodyLimitMiddleware
 from creditbank.api.routes import (
     actors,
+    admin_audit,
     catalogue,
     certificates,
     conversions,
@@ -123,6 +124,7 @@ def create_app(
     for module in (health, log, catalogue, actors, mappings, certificates, learners, credits):
         app.include_router(module.router)
     app.include_router(conversions.router)
+    app.include_router(admin_audit.router)
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import creditbank.accounts.admin_audit  # noqa: F401  (h2: the admins' audit table)
 import creditbank.accounts.tables
 import creditbank.ledger.sql  # noqa: F401  (registers the log's tables on the metadata)
 
