@@ -24,11 +24,11 @@ from sqlmodel import Session, col, select
 from creditbank.accounts import schemas as s
 from creditbank.accounts.cascade import SYSTEM_ACTOR, recognised_ids, reverse_dependents
 from creditbank.accounts.holdings import learner_holdings, recognised_in
-from creditbank.accounts.identity import Identity, erase_identity, matches
+from creditbank.accounts.identity import Identity, matches
+from creditbank.accounts.identity_vault import seal_identity, shred_identity
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.rules import check_conversion, check_mapping, check_signer, validate_body
 from creditbank.accounts.tables import (
-    LearnerIdentityRow,
     LearnerRow,
     MappingRow,
 )
@@ -260,13 +260,13 @@ class CreditBank:
         appended = batch.add(signed)
         apply_entry(session, appended.index, appended.leaf, body)
         if identity is not None and isinstance(body, s.LearnerRegistered):
-            session.add(
-                LearnerIdentityRow(
-                    learner_id=body.learner_id,
-                    name=identity.name,
-                    id_number=identity.id_number,
-                    salt=identity.salt,
-                )
+            # Encrypted under the learner's own data key (crypto-shredding; h2, issue 9 item 9).
+            seal_identity(
+                session,
+                body.learner_id,
+                name=identity.name,
+                id_number=identity.id_number,
+                salt=identity.salt,
             )
         consequences: list[int] = []
         if isinstance(body, s.CertificateRevoked):
@@ -413,9 +413,7 @@ class CreditBank:
 
     def erase_learner(self, learner_id: str) -> None:
         """Delete a learner's personal data and salt; their entries and balance remain."""
-        with Session(self.engine) as session:
-            erase_identity(session, learner_id)
-            session.commit()
+        shred_identity(self.engine, learner_id)
 
 
 def _require_learner(session: Session, learner_id: str) -> None:

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from creditbank.accounts.wiring import open_bank
-from creditbank.cli.common import DbOption, bank_config, new_app
+from creditbank.accounts.identity_vault import shred_identity
+from creditbank.cli.common import DbOption, engine_for, new_app
 from creditbank.cli.output import balance_tables, print_json
 from creditbank.cli.remote import (
     DEFAULT_URL,
@@ -71,9 +71,12 @@ def erase_command(
     learner_id: Annotated[str, typer.Argument(metavar="LEARNER_ID", help="Learner id.")],
     db: DbOption = None,
 ) -> None:
-    """Destroy a learner's personal data (its key and row). The log stays intact and verifiable."""
-    with open_bank(bank_config(Settings(), db)) as bank:
-        bank.erase_learner(learner_id)
+    """Destroy a learner's personal data (its key and row). The log stays intact and verifiable.
+
+    Needs only the database (--db or CREDITBANK_DATABASE_URL), not the log key: nothing is
+    appended to the log."""
+    with engine_for(db or Settings().database_url) as engine:
+        shred_identity(engine, learner_id)
     Console().print(
         f"erased the personal data of {learner_id}; their entries remain, unlinkable to them"
     )
