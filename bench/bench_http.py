@@ -47,10 +47,10 @@ from http_ledger import Manifest, Signer, prepare_ledger  # noqa: E402
 from http_loadgen import write_requests  # noqa: E402
 from report import CORES, Row, load, machine, print_table, say  # noqa: E402
 
-from creditbank.cli.ledger_commands import verify_ledger  # noqa: E402
 from creditbank.ledger.canonical import canonical_bytes  # noqa: E402
 from creditbank.ledger.database import make_engine  # noqa: E402
 from creditbank.ledger.keys import load_private_key  # noqa: E402
+from creditbank.ledger.maintenance import verify_ledger  # noqa: E402
 from creditbank.ledger.sql import SqlLogStore  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent

@@ -15,7 +15,7 @@ Two write paths, both the project's own:
   bank's rule checks cost about 2.5 ms an entry (profiled), which would make a million-entry
   ledger a 40-minute build; this path builds it at several thousand entries a second.
 
-The built ledger is then audited with :func:`creditbank.cli.ledger_commands.verify_ledger` (what
+The built ledger is then audited with :func:`creditbank.ledger.maintenance.verify_ledger` (what
 ``creditbank verify`` runs) against its verifier key, and a manifest (tokens, key files, learner
 ids, build time, audit result) is written beside it. Ledgers live in ``bench/results/`` (gitignored)
 or in a PostgreSQL schema ``bench_http_<n>`` and are reused while the manifest matches.
@@ -48,12 +48,13 @@ from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.tables import LearnerIdentityRow
 from creditbank.accounts.tokens import issue_token
 from creditbank.accounts.wiring import load_programmes, shipped_data_dir
-from creditbank.cli.ledger_commands import verify_ledger
+from creditbank.client import EntrySigner
 from creditbank.ledger.checkpoint import NoteSigner
 from creditbank.ledger.database import make_engine
-from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
+from creditbank.ledger.entry import SignedEntry, public_key_to_b64
 from creditbank.ledger.keys import load_private_key, save_private_key
 from creditbank.ledger.log import Log
+from creditbank.ledger.maintenance import verify_ledger
 from creditbank.ledger.sql import SqlLogStore
 from creditbank.mapping import load_catalog
 
@@ -116,15 +117,11 @@ class Signer:
     count: int = 0
 
     def sign(self, entry_type: str, body: dict[str, Any], now: datetime) -> SignedEntry:
+        """Signed by the client's :class:`EntrySigner` (one signer for client, demo and bench)."""
         self.count += 1
-        entry = Entry.create(
-            type=entry_type,
-            actor=self.actor_id,
-            nonce=f"{self.prefix}-{self.count:09d}",
-            claimed_at=now,
-            body={"v": 1, **body},
+        return EntrySigner(self.actor_id, self.key).sign(
+            entry_type, {"v": 1, **body}, nonce=f"{self.prefix}-{self.count:09d}", claimed_at=now
         )
-        return sign_entry(entry, self.key)
 
 
 def postgres_url(schema: str) -> str:

@@ -32,3 +32,5 @@ class Settings(BaseSettings):
     data_dir: Path | None = None
     #: Passphrase for actor key files written by ``creditbank keys new`` (optional). Never logged.
     key_passphrase: SecretStr | None = None
+    #: IANA time zone of learners' days (as_of, expiry, validity). Default: China Standard Time.
+    timezone: str = "Asia/Shanghai"

@@ -24,7 +24,8 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from creditbank.accounts.cascade import SYSTEM_ACTOR
-from creditbank.accounts.identity import Identity, erase_identity
+from creditbank.accounts.identity import Identity
+from creditbank.accounts.identity_vault import shred_identity
 from creditbank.accounts.kinds import parse_body
 from creditbank.accounts.learner_holdings import learner_holdings, recognised_in
 from creditbank.accounts.projection import apply_entry
@@ -342,11 +343,21 @@ class CreditBank:
     # --- credentials and personal data --------------------------------------------------------
 
     def issue_token(
-        self, *, actor_id: str | None = None, learner_id: str | None = None, label: str = ""
+        self,
+        *,
+        actor_id: str | None = None,
+        learner_id: str | None = None,
+        label: str = "",
+        by: Principal | None = None,
     ) -> str:
         with Session(self.engine) as session:
             token = issue_token(
-                session, now=self.clock(), actor_id=actor_id, learner_id=learner_id, label=label
+                session,
+                now=self.clock(),
+                actor_id=actor_id,
+                learner_id=learner_id,
+                label=label,
+                by=by,
             )
             session.commit()
             return token
@@ -355,16 +366,14 @@ class CreditBank:
         with Session(self.engine) as session:
             return authenticate(session, token)
 
-    def revoke_token(self, token_hash: str) -> None:
+    def revoke_token(self, token_hash: str, *, by: Principal | None = None) -> None:
         with Session(self.engine) as session:
-            revoke_token(session, token_hash, now=self.clock())
+            revoke_token(session, token_hash, now=self.clock(), by=by)
             session.commit()
 
     def erase_learner(self, learner_id: str) -> None:
         """Delete a learner's personal data and salt; their entries and balance remain."""
-        with Session(self.engine) as session:
-            erase_identity(session, learner_id)
-            session.commit()
+        shred_identity(self.engine, learner_id)
 
 
 def _require_learner(session: Session, learner_id: str) -> None:

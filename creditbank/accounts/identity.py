@@ -2,8 +2,9 @@
 
 The log holds only ``commitment = SHA-256(salt || JCS({"id_number", "name"}))`` (hex). Whoever holds
 the identity and the salt can show the commitment is theirs; nobody holding only the log can tell
-whose it is, and once the identity row (with its salt) is deleted, nobody can. The learner id is
-random, so the balance stays computable after erasure without pointing at a person.
+whose it is, and once the identity (with its salt) is destroyed, nobody can. The learner id is
+random, so the balance stays computable after erasure without pointing at a person. The identity
+itself is kept sealed under a per-learner key (:mod:`creditbank.accounts.identity_vault`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlmodel import Session
-
-from creditbank.accounts.tables import LearnerIdentityRow
-from creditbank.errors import InputError, NotFoundError
+from creditbank.errors import InputError
 from creditbank.ledger.canonical import canonical_bytes
 
-__all__ = ["Identity", "commitment_of", "erase_identity", "matches", "new_learner_id", "new_salt"]
+__all__ = ["Identity", "commitment_of", "matches", "new_learner_id", "new_salt"]
 
 
 @dataclass(frozen=True)
@@ -53,11 +51,3 @@ def commitment_of(identity: Identity) -> str:
 
 def matches(identity: Identity, commitment: str) -> bool:
     return hmac.compare_digest(commitment_of(identity), commitment)
-
-
-def erase_identity(session: Session, learner_id: str) -> None:
-    """Delete a learner's personal data and salt. The log is untouched and still verifies."""
-    row = session.get(LearnerIdentityRow, learner_id)
-    if row is None:
-        raise NotFoundError(f"no personal data is held for learner {learner_id!r}")
-    session.delete(row)

@@ -14,6 +14,7 @@ from typing import Literal
 
 from sqlmodel import Session
 
+from creditbank.accounts.admin_audit import record_action
 from creditbank.accounts.tables import ActorRow, LearnerRow, TokenRow
 from creditbank.errors import AuthenticationError, InputError, NotFoundError
 from creditbank.ledger.entry import format_time
@@ -44,8 +45,12 @@ def issue_token(
     actor_id: str | None = None,
     learner_id: str | None = None,
     label: str = "",
+    by: Principal | None = None,
 ) -> str:
-    """Create a token for an actor (its role) or a learner; return the plaintext, once."""
+    """Create a token for an actor (its role) or a learner; return the plaintext, once.
+
+    ``by`` (the caller) is recorded in the admins' audit table in the same transaction.
+    """
     if (actor_id is None) == (learner_id is None):
         raise InputError("a token is bound to exactly one actor or one learner")
     role: str
@@ -59,6 +64,17 @@ def issue_token(
             raise NotFoundError(f"learner {learner_id!r} is not registered")
         role = "learner"
     token = _PREFIX + secrets.token_urlsafe(32)
+    if by is not None:
+        holder = f"actor {actor_id}" if actor_id is not None else f"learner {learner_id}"
+        record_action(
+            session,
+            now=now,
+            by=_who(by),
+            role=by.role,
+            action="token.issued",
+            subject=hash_token(token),
+            detail=f"{role} token for {holder}",
+        )
     session.add(
         TokenRow(
             token_hash=hash_token(token),
@@ -80,9 +96,21 @@ def authenticate(session: Session, token: str) -> Principal:
     return Principal(role=role, actor_id=row.actor_id, learner_id=row.learner_id)
 
 
-def revoke_token(session: Session, token_hash: str, *, now: datetime) -> None:
+def _who(principal: Principal) -> str:
+    if principal.actor_id is not None:
+        return principal.actor_id
+    return f"learner:{principal.learner_id}"
+
+
+def revoke_token(
+    session: Session, token_hash: str, *, now: datetime, by: Principal | None = None
+) -> None:
     row = session.get(TokenRow, token_hash)
     if row is None:
         raise NotFoundError("no such token")
+    if by is not None:
+        record_action(
+            session, now=now, by=_who(by), role=by.role, action="token.revoked", subject=token_hash
+        )
     row.revoked_at = format_time(now)
     session.add(row)

@@ -31,6 +31,7 @@ from sqlmodel import Session
 from creditbank.accounts.admission import check_claimed_at, check_signer
 from creditbank.accounts.cascade import SYSTEM_ACTOR, reverse_dependents
 from creditbank.accounts.identity import Identity
+from creditbank.accounts.identity_vault import seal_identity
 from creditbank.accounts.kinds import KINDS, Admission, Body, kind_of, parse_body
 from creditbank.accounts.kinds.base import RowKey
 from creditbank.accounts.projection import apply_entry
@@ -38,7 +39,6 @@ from creditbank.accounts.snapshot import SessionSnapshot
 from creditbank.accounts.tables import (
     ActorKeyRow,
     ActorRow,
-    LearnerIdentityRow,
     ProjectionStateRow,
 )
 from creditbank.errors import CreditbankError, DuplicateNonceError, InputError, StorageError
@@ -198,13 +198,13 @@ class UnitOfWork:
             learner_id = kind.learner_of(self.snapshot, body)
             if learner_id is None:  # pragma: no cover - a kind carrying identity names its learner
                 raise StorageError(f"{kind.entry_type} carries an identity but names no learner")
-            self.session.add(
-                LearnerIdentityRow(
-                    learner_id=learner_id,
-                    name=identity.name,
-                    id_number=identity.id_number,
-                    salt=identity.salt,
-                )
+            # Sealed under the learner's own data key: erasure destroys the key (crypto-shredding).
+            seal_identity(
+                self.session,
+                learner_id,
+                name=identity.name,
+                id_number=identity.id_number,
+                salt=identity.salt,
             )
         consequences: list[int] = []
         withdrawn = kind.cascade(self.snapshot, body)

@@ -8,11 +8,16 @@ had not revoked or reversed it by then.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Integer, String, cast, literal, null, union_all
+from sqlalchemy import literal_column as text_column
+from sqlalchemy import select as core_select
+from sqlmodel import Session, SQLModel, col, select
 
+from creditbank.accounts.names import DEFAULT_TIMEZONE, NameIndex
 from creditbank.accounts.tables import (
     CertificateRow,
     CreditRow,
@@ -20,6 +25,7 @@ from creditbank.accounts.tables import (
     RecognitionRow,
 )
 from creditbank.errors import NotFoundError
+from creditbank.ledger.entry import format_time
 from creditbank.mapping import Catalog, Holdings, Plan, PostedRecognition, plan
 from creditbank.mapping.rules import add_years
 
@@ -32,6 +38,7 @@ __all__ = [
     "Progress",
     "RecognitionItem",
     "expiring_soon",
+    "day_cutoff",
     "learner_balance",
     "progress_toward",
 ]
@@ -46,6 +53,9 @@ class CertificateItem:
     provider: str
     index: int
     revoked: bool
+    qualification_name: str | None = None
+    #: A source of a recognition still standing (as of the balance's date).
+    used: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,8 @@ class CreditItem:
     grade: int | None
     earned_on: date
     index: int
+    course_title: str | None = None
+    used: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,7 @@ class RecognitionItem:
     mode: str
     sources: tuple[str, ...]
     index: int
+    course_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,7 @@ class ProgrammeBalance:
     programme_code: str
     recognised: Decimal
     items: tuple[RecognitionItem, ...]
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,15 +97,31 @@ class LearnerBalance:
     as_of: date | None
     certificates: tuple[CertificateItem, ...]
     credits_earned: tuple[CreditItem, ...]
+    #: Every credit earned (available + used), as before the split.
     banked_credits: Decimal
     programmes: tuple[ProgrammeBalance, ...]
     total_recognised: Decimal
     by_source: dict[str, Decimal] = field(default_factory=dict)
+    #: Earned credits no standing conversion has used, and those one has.
+    available_credits: Decimal = Decimal(0)
+    used_credits: Decimal = Decimal(0)
 
 
-def _on_or_before(stamp: str | None, day: date | None) -> bool:
-    """Whether a log timestamp (RFC 3339 UTC) falls on or before ``day`` (None: always)."""
-    return stamp is not None and (day is None or stamp[:10] <= day.isoformat())
+def day_cutoff(day: date | None, tz: tzinfo) -> str | None:
+    """The first log timestamp (RFC 3339 UTC text) *after* ``day`` ends in ``tz``.
+
+    Log timestamps are UTC; a learner's day is a day of the configured time zone. Comparing the
+    fixed-width text is comparing instants, so the cut-off is computed once, not per row.
+    """
+    if day is None:
+        return None
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return format_time(end)
+
+
+def _counts(stamp: str | None, cutoff: str | None) -> bool:
+    """Whether a log timestamp falls before the cut-off (None: no cut-off, always)."""
+    return stamp is not None and (cutoff is None or stamp < cutoff)
 
 
 def _require_learner(session: Session, learner_id: str) -> None:
@@ -99,77 +129,170 @@ def _require_learner(session: Session, learner_id: str) -> None:
         raise NotFoundError(f"learner {learner_id!r} is not registered")
 
 
-def learner_balance(session: Session, learner_id: str, as_of: date | None = None) -> LearnerBalance:
-    """Banked and recognised credits, by programme and by source, each with its ledger index."""
-    _require_learner(session, learner_id)
+def _columns(model: type[SQLModel]) -> Any:
+    """The Core columns of a table model (``.c``), for queries the ORM's typing cannot spell."""
+    return model.__table__.c  # type: ignore[attr-defined]
+
+
+def _balance_rows(session: Session, learner_id: str) -> list[tuple[Any, ...]]:
+    """The learner's registration, certificates, credits and recognitions: one query.
+
+    A UNION ALL of four selects over one column layout (kind, id, code, who, number, day, index,
+    time, until, amount, mapping, mode, sources); ``kind`` tells the rows apart.
+    """
+    text, number = String(), Integer()
+
+    def nulls(*types: Any) -> list[Any]:
+        return [cast(null(), t) for t in types]
+
+    names = ("id", "code", "who", "num", "day", "idx", "at", "until", "amount", "mapping", "mode")
+    learner = core_select(
+        literal("0", text).label("kind"),
+        _columns(LearnerRow).learner_id.label("id"),
+        *(
+            cast(null(), number if name in ("num", "idx") else text).label(name)
+            for name in names[1:]
+        ),
+        cast(null(), text).label("sources"),
+    ).where(_columns(LearnerRow).learner_id == learner_id)
+    cert = _columns(CertificateRow)
+    certificates = core_select(
+        literal("1", text),
+        cert.certificate_id,
+        cert.qualification_code,
+        cert.provider,
+        cert.level,
+        cert.issued_on,
+        cert.issued_index,
+        cert.recorded_at,
+        cert.revoked_at,
+        *nulls(text, text, text, text),
+    ).where(cert.learner_id == learner_id)
+    credit = _columns(CreditRow)
+    credits = core_select(
+        literal("2", text),
+        credit.credit_id,
+        credit.course_code,
+        credit.institution,
+        credit.grade,
+        credit.earned_on,
+        credit.earned_index,
+        credit.recorded_at,
+        cast(null(), text),
+        credit.credits,
+        *nulls(text, text, text),
+    ).where(credit.learner_id == learner_id)
+    rec = _columns(RecognitionRow)
+    recognitions = core_select(
+        literal("3", text),
+        rec.conversion_id,
+        rec.course_code,
+        rec.programme_code,
+        cast(null(), number),
+        cast(null(), text),
+        rec.posted_index,
+        rec.posted_at,
+        rec.reversed_at,
+        rec.credits,
+        rec.mapping_id,
+        rec.mode,
+        rec.sources,
+    ).where(rec.learner_id == learner_id)
+    query = union_all(learner, certificates, credits, recognitions)
+    ordered = core_select(query.subquery()).order_by(text_column("1"), text_column("7"))
+    return [tuple(row) for row in session.execute(ordered)]
+
+
+def learner_balance(
+    session: Session,
+    learner_id: str,
+    as_of: date | None = None,
+    *,
+    tz: tzinfo = DEFAULT_TIMEZONE,
+    names: NameIndex | None = None,
+) -> LearnerBalance:
+    """Banked and recognised credits, by programme and by source, each with its ledger index.
+
+    One SQL query; ``as_of`` counts whole days of ``tz``; ``names`` puts occupation names and
+    course titles beside the codes.
+    """
+    rows = _balance_rows(session, learner_id)
+    if not rows or rows[0][0] != "0":
+        raise NotFoundError(f"learner {learner_id!r} is not registered")
+    names = names or NameIndex()
+    cutoff = day_cutoff(as_of, tz)
+    by_programme: dict[str, list[RecognitionItem]] = {}
+    by_source: dict[str, Decimal] = {}
+    used: set[str] = set()
+    for kind, ident, code, who, _n, _d, index, at, until, amount, mapping, mode, sources in rows:
+        if kind != "3" or not _counts(at, cutoff) or _counts(until, cutoff):
+            continue
+        item = RecognitionItem(
+            conversion_id=ident,
+            course_code=code,
+            credits=Decimal(amount),
+            mapping_id=mapping,
+            mode=mode,
+            sources=tuple(sources.split()),
+            index=index,
+            course_title=names.course(code),
+        )
+        by_programme.setdefault(who, []).append(item)
+        used.update(item.sources)
+        for source in item.sources:
+            by_source[source] = by_source.get(source, Decimal(0)) + item.credits / len(item.sources)
     certificates = tuple(
         CertificateItem(
-            certificate_id=row.certificate_id,
-            qualification_code=row.qualification_code,
-            level=row.level,
-            issued_on=date.fromisoformat(row.issued_on),
-            provider=row.provider,
-            index=row.issued_index,
-            revoked=_on_or_before(row.revoked_at, as_of),
+            certificate_id=ident,
+            qualification_code=code,
+            level=number,
+            issued_on=date.fromisoformat(day),
+            provider=who,
+            index=index,
+            revoked=_counts(until, cutoff),
+            qualification_name=names.qualification(code),
+            used=ident in used,
         )
-        for row in session.exec(
-            select(CertificateRow)
-            .where(CertificateRow.learner_id == learner_id)
-            .order_by(col(CertificateRow.issued_index))
-        )
-        if _on_or_before(row.recorded_at, as_of)
+        for kind, ident, code, who, number, day, index, at, until, *_ in rows
+        if kind == "1" and _counts(at, cutoff)
     )
     credits = tuple(
         CreditItem(
-            credit_id=row.credit_id,
-            institution=row.institution,
-            course_code=row.course_code,
-            credits=Decimal(row.credits),
-            grade=row.grade,
-            earned_on=date.fromisoformat(row.earned_on),
-            index=row.earned_index,
+            credit_id=ident,
+            institution=who,
+            course_code=code,
+            credits=Decimal(amount),
+            grade=number,
+            earned_on=date.fromisoformat(day),
+            index=index,
+            course_title=names.course(code, who),
+            used=ident in used,
         )
-        for row in session.exec(
-            select(CreditRow)
-            .where(CreditRow.learner_id == learner_id)
-            .order_by(col(CreditRow.earned_index))
-        )
-        if _on_or_before(row.recorded_at, as_of)
+        for kind, ident, code, who, number, day, index, at, _u, amount, *_ in rows
+        if kind == "2" and _counts(at, cutoff)
     )
-    by_programme: dict[str, list[RecognitionItem]] = {}
-    by_source: dict[str, Decimal] = {}
-    for rec in session.exec(
-        select(RecognitionRow)
-        .where(RecognitionRow.learner_id == learner_id)
-        .order_by(col(RecognitionRow.posted_index), col(RecognitionRow.course_code))
-    ):
-        if not _on_or_before(rec.posted_at, as_of) or _on_or_before(rec.reversed_at, as_of):
-            continue
-        item = RecognitionItem(
-            conversion_id=rec.conversion_id,
-            course_code=rec.course_code,
-            credits=Decimal(rec.credits),
-            mapping_id=rec.mapping_id,
-            mode=rec.mode,
-            sources=tuple(rec.sources.split()),
-            index=rec.posted_index,
-        )
-        by_programme.setdefault(rec.programme_code, []).append(item)
-        for source in item.sources:
-            by_source[source] = by_source.get(source, Decimal(0)) + item.credits / len(item.sources)
     programmes = tuple(
-        ProgrammeBalance(code, sum((i.credits for i in items), Decimal(0)), tuple(items))
+        ProgrammeBalance(
+            code,
+            sum((i.credits for i in items), Decimal(0)),
+            tuple(sorted(items, key=lambda i: (i.index, i.course_code))),
+            names.programme(code),
+        )
         for code, items in sorted(by_programme.items())
     )
+    banked = sum((c.credits for c in credits), Decimal(0))
+    spent = sum((c.credits for c in credits if c.used), Decimal(0))
     return LearnerBalance(
         learner_id=learner_id,
         as_of=as_of,
         certificates=certificates,
         credits_earned=credits,
-        banked_credits=sum((c.credits for c in credits), Decimal(0)),
+        banked_credits=banked,
         programmes=programmes,
         total_recognised=sum((p.recognised for p in programmes), Decimal(0)),
         by_source=by_source,
+        available_credits=banked - spent,
+        used_credits=spent,
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -33,8 +34,11 @@ __all__ = [
 
 
 def shipped_data_dir() -> Path:
-    """The repository's ``data/`` folder (the shipped qualification map and programmes)."""
-    return Path(__file__).resolve().parents[2] / "data"
+    """The shipped qualification map and programmes: package data, also in a non-editable install.
+
+    (``creditbank/data`` links to the repository's ``data/``; the wheel carries the files.)
+    """
+    return Path(str(resources.files("creditbank") / "data"))
 
 
 def load_programmes(data_dir: Path) -> tuple[Programme, ...]:

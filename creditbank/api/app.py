@@ -29,6 +29,7 @@ from creditbank.api.errors import install_problem_handlers
 from creditbank.api.limits import BodyLimitMiddleware
 from creditbank.api.routes import (
     actors,
+    admin_audit,
     batch,
     catalogue,
     certificates,
@@ -105,6 +106,8 @@ def create_app(
         lifespan=run,
         dependencies=[Depends(single_valued_query)],
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # A trailing-slash redirect would be built from the client's Host header: answer 404.
+        redirect_slashes=False,
     )
     app.state.bank = bank
     app.state.config = config
@@ -128,6 +131,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(conversions.router)
     app.include_router(batch.router)
+    app.include_router(admin_audit.router)
     return app
 
 
@@ -150,4 +154,4 @@ def create_app_from_settings(settings: Settings | None = None) -> FastAPI:
         with stack:
             yield
 
-    return create_app(bank, lifespan=lifespan)
+    return create_app(bank, config=ApiConfig(timezone=settings.timezone), lifespan=lifespan)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = ["ApiConfig"]
 
@@ -28,6 +29,10 @@ class ApiConfig:
     #: Seconds a write waits for its group to commit before answering 503 (retrying the same
     #: signed entry is safe: it is answered with the original receipt if it did commit).
     write_timeout: float = 60.0
+    #: IANA zone whose days ``as_of``, expiry and validity count in (CREDITBANK_TIMEZONE).
+    timezone: str = "Asia/Shanghai"
+    #: Seconds the names shown beside codes (occupations, courses) are kept before a refresh.
+    names_ttl: float = 60.0
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1024:
@@ -38,3 +43,7 @@ class ApiConfig:
             raise ValueError("max_group must be at least 1")
         if self.write_timeout <= 0:
             raise ValueError("write_timeout must be positive")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {self.timezone!r}") from exc

@@ -17,9 +17,11 @@ role may sign the entry type, a provider owns the certificate or mapping it chan
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -28,11 +30,12 @@ from sqlmodel import Session
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.tokens import Principal, Role
 from creditbank.api.config import ApiConfig
-from creditbank.api.schemas import DIGITS_ONLY
+from creditbank.api.schemas import DIGITS_ONLY, ISO_DATE
 from creditbank.errors import AuthenticationError, InputError, NotFoundError, PermissionDenied
 from creditbank.mapping import Catalog
 
 __all__ = [
+    "AsOfDep",
     "BankDep",
     "CatalogDep",
     "ConfigDep",
@@ -46,6 +49,7 @@ __all__ = [
     "page_params",
     "readable_learner",
     "require_roles",
+    "today_in",
     "single_valued_query",
 ]
 
@@ -56,12 +60,16 @@ _bearer = HTTPBearer(
 )
 
 
-def get_bank(request: Request) -> CreditBank:
+# Dependencies that do no blocking I/O are ``async def``: FastAPI runs those on the event loop
+# instead of sending each through the threadpool (a hop costs more than the work it wraps).
+
+
+async def get_bank(request: Request) -> CreditBank:
     bank: CreditBank = request.app.state.bank
     return bank
 
 
-def get_config(request: Request) -> ApiConfig:
+async def get_config(request: Request) -> ApiConfig:
     config: ApiConfig = request.app.state.config
     return config
 
@@ -83,10 +91,10 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting only callers whose token has one of ``roles``."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             raise PermissionDenied(
                 f"this route is for {' or '.join(roles)} tokens; this token is a {principal.role}'s"
@@ -96,7 +104,7 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
     return check
 
 
-def readable_learner(
+async def readable_learner(
     learner_id: Annotated[str, Path(min_length=1, max_length=128)],
     principal: PrincipalDep,
 ) -> str:
@@ -121,7 +129,7 @@ def _declared_query(dependant: Any) -> set[str]:
     return names
 
 
-def single_valued_query(request: Request) -> None:
+async def single_valued_query(request: Request) -> None:
     """A query parameter the route declares, given more than once, is refused (422).
 
     Every declared query parameter holds one value; silently picking one of several would hide a
@@ -155,7 +163,7 @@ class PageParams:
     limit: int
 
 
-def page_params(
+async def page_params(
     config: ConfigDep,
     offset: Annotated[int, Query(ge=0, le=2**63 - 1), DIGITS_ONLY] = 0,
     limit: Annotated[
@@ -168,3 +176,27 @@ def page_params(
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def today_in(config: ApiConfig) -> date:
+    """Today in the configured time zone (learners' days are not UTC days)."""
+    return datetime.now(ZoneInfo(config.timezone)).date()
+
+
+async def as_of_param(
+    config: ConfigDep,
+    as_of: Annotated[
+        date | None,
+        Query(description="Count only what the log held at the end of this day (server's zone)"),
+        ISO_DATE,
+    ] = None,
+) -> date | None:
+    """``as_of`` as given, refused when it is after today: the future is not on the log yet."""
+    if as_of is not None and as_of > today_in(config):
+        raise InputError(
+            f"as_of {as_of} is in the future (today is {today_in(config)} in {config.timezone})"
+        )
+    return as_of
+
+
+AsOfDep = Annotated[date | None, Depends(as_of_param)]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from creditbank.api.errors import HTTP_PROBLEMS, problem_response
+from creditbank.api.errors import HTTP_PROBLEMS, log_problem, problem_response
 
 __all__ = ["BodyLimitMiddleware"]
 
@@ -26,11 +26,13 @@ class BodyLimitMiddleware:
         self.path_limits = dict(path_limits or {})
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        problem = HTTP_PROBLEMS["payload-too-large"]
         response = problem_response(
-            HTTP_PROBLEMS["payload-too-large"],
+            problem,
             f"the request body is larger than the {limit} bytes this server accepts",
             instance=scope.get("path"),
             headers={"Connection": "close"},
+            correlation_id=log_problem(scope, problem.status, problem.slug),
         )
         await response(scope, receive, send)
 

@@ -1,6 +1,7 @@
 """The ``creditbank`` command line.
 
-One Typer app; each area registers its commands from its own module. Domain errors are mapped to
+One Typer app made of one module-level app per area (``server``, ``log``, ``provider``,
+``registrar``, ``admin``, ``learner``, ``map``). Domain errors are mapped to
 readable messages and exit codes here, in one place (see :data:`EXIT_CODES`).
 """
 
@@ -8,19 +9,18 @@ from __future__ import annotations
 
 import sys
 
-import typer
 from rich.console import Console
 
 from creditbank import errors
+from creditbank.cli import admin, learner, log, map, provider, registrar, server
+from creditbank.cli.common import new_app
 
-__all__ = ["EXIT_CODES", "app", "main"]
+__all__ = ["AREAS", "EXIT_CODES", "app", "main"]
 
-app = typer.Typer(
+app = new_app(
     name="creditbank",
     help="A verifiable ledger of vocational certificates and course credits.",
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
 
 #: Exit code for each branch of the error tree (most specific class first).
@@ -42,21 +42,11 @@ def exit_code_for(exc: errors.CreditbankError) -> int:
     return 1
 
 
-def _register_commands() -> None:
-    """Each area's module adds its commands to ``app`` (one line per module)."""
-    from creditbank.cli import account_commands, ledger_commands
-
-    ledger_commands.register(app)
-    account_commands.register(app)
-    from creditbank.cli import map_commands
-
-    map_commands.register(app)
-    from creditbank.cli import api_commands
-
-    api_commands.register(app)
-
-
-_register_commands()
+#: The areas of the command line, one module-level typer app each; their commands sit at the top
+#: level (``creditbank init``, ``creditbank certificate issue`` ...).
+AREAS = (log.app, server.app, provider.app, registrar.app, admin.app, learner.app, map.app)
+for _area in AREAS:
+    app.add_typer(_area)
 
 
 def main() -> None:

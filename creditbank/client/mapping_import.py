@@ -9,11 +9,11 @@ mapping whose version is registered with *other* terms is a conflict (register a
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from creditbank.accounts.kinds.registry import KINDS
+from creditbank.accounts.mapping_import import mapping_nonce
 from creditbank.client.http import CreditbankClient, Receipt
 from creditbank.errors import ConflictError, InputError
 from creditbank.ledger.canonical import canonical_bytes
@@ -31,12 +31,6 @@ class MappingImport:
 
     receipts: tuple[Receipt, ...]
     already_registered: int
-
-
-def mapping_nonce(mapping: Mapping) -> str:
-    """One nonce per mapping version, so the log can never hold a version twice."""
-    digest = hashlib.sha256(f"{mapping.mapping_id}\n{mapping.version}".encode()).hexdigest()
-    return "map-" + digest[:32]
 
 
 def _registered(client: CreditbankClient) -> dict[tuple[str, int], bytes]:

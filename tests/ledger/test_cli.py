@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner, Result
 
-from creditbank.cli import EXIT_CODES, app, ledger_commands
+from creditbank.cli import EXIT_CODES, app
+from creditbank.cli import log as log_area
 from creditbank.errors import (
     ConflictError,
     KeyFormatError,
@@ -29,6 +30,7 @@ from creditbank.ledger.database import make_engine
 from creditbank.ledger.entry import key_id_of, public_key_to_b64
 from creditbank.ledger.keys import load_private_key
 from creditbank.ledger.log import Log
+from creditbank.ledger.maintenance import verify_ledger
 from creditbank.ledger.sql import SqlLogStore, create_log_schema
 
 from .conftest import MakeEntries
@@ -221,7 +223,9 @@ def test_verify_against_an_untrusted_key_fails(
     result = invoke(runner, ["verify", "--db", db_url, "--origin", ORIGIN, "--log-key", stranger])
     assert isinstance(result.exception, TamperError)
     assert "no signature from a trusted key" in str(result.exception)
-    wrong_origin = invoke(runner, ["verify", "--db", db_url, "--origin", "other.example/log"])
+    # A trusted key of another log: its checkpoints are not this database's (tamper, exit 3).
+    other = NoteSigner("other.example/log", Ed25519PrivateKey.generate()).verifier.vkey
+    wrong_origin = invoke(runner, ["verify", "--db", db_url, "--log-key", other])
     assert isinstance(wrong_origin.exception, TamperError)
 
 
@@ -238,12 +242,12 @@ def test_verify_with_worker_processes_and_a_progress_bar(
     log = open_log(engine, key_file)
     with Log.open(log.store, origin=ORIGIN, signer=log.signer) as pooled:
         pooled.append(make_entries(4500), now=now)
-    monkeypatch.setattr(ledger_commands, "PROGRESS_THRESHOLD", 1)
+    monkeypatch.setattr(log_area, "PROGRESS_THRESHOLD", 1)
     result = invoke(runner, ["verify", "--db", db_url, "--origin", ORIGIN, "--workers", "2"])
     assert result.exit_code == 0, result.output
     assert "OK: 4500 entries" in result.stdout
     seen: list[int] = []
-    report = ledger_commands.verify_ledger(
+    report = verify_ledger(
         engine, origin=ORIGIN, trusted=[initialised], workers=2, progress=seen.append
     )
     assert report.tree_size == 4500 and seen[-1] == 4500 and seen == sorted(seen)
@@ -397,3 +401,19 @@ def test_keys_new_needs_a_passphrase_or_insecure(runner: CliRunner, tmp_path: Pa
     assert "UNENCRYPTED" in result.stderr
     assert path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
     load_private_key(path, passphrase=None)
+
+
+def test_issue9_item13_verify_takes_the_origin_from_the_key_and_the_database(
+    runner: CliRunner, initialised: str, db_url: str
+) -> None:
+    """``verify --log-key VKEY`` with no --origin (and a default origin that is another log's)
+    verifies; an explicit --origin that disagrees is a usage error (exit 2), not tamper."""
+    assert ORIGIN != "creditbank.example/log"  # the settings' default is another log's origin
+    by_key = invoke(runner, ["verify", "--db", db_url, "--log-key", initialised])
+    assert by_key.exit_code == 0, by_key.output
+    by_database = invoke(runner, ["verify", "--db", db_url])
+    assert by_database.exit_code == 0, by_database.output
+    for extra in (["--log-key", initialised], []):
+        clash = invoke(runner, ["verify", "--db", db_url, "--origin", "other.example/log", *extra])
+        assert clash.exit_code == 2, clash.output
+        assert "other.example/log" in clash.output and ORIGIN in clash.output

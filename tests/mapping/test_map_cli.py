@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from creditbank.cli import map_commands
+from creditbank.cli import map as map_area
 from creditbank.errors import HoldingsError, MapLoadError, NotFoundError
 
 HOLDINGS = {
@@ -31,14 +31,8 @@ HOLDINGS = {
 
 @pytest.fixture
 def app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def root() -> None:
-        """A fresh app holding only the map commands."""
-
-    map_commands.register(app)
-    return app
+    """The map area's own app (map check, map show, plan), on its own."""
+    return map_area.app
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from creditbank.accounts.kinds.base import Snapshot
+from creditbank.accounts.names import DEFAULT_TIMEZONE
 from creditbank.accounts.tables import ActorKeyRow, CertificateRow, CreditRow, LearnerRow
 from creditbank.errors import ConflictError, NotFoundError, RuleViolation
 
@@ -24,7 +25,8 @@ def require_unused_holding_id(snapshot: Snapshot, holding_id: str) -> None:
 
 
 def not_future(day: date, now: datetime, what: str) -> None:
-    if day > now.date():
+    # Days are the learners' (Asia/Shanghai), as on the read path (issue 9 item 7).
+    if day > now.astimezone(DEFAULT_TIMEZONE).date():
         raise RuleViolation(f"{what} {day} is in the future", code="date-in-future")
 
 

@@ -107,7 +107,7 @@ def issue_token(bank: BankDep, principal: TokenIssuer, payload: TokenIn) -> Toke
     if principal.role == "registrar" and payload.actor_id is not None:
         raise PermissionDenied("registrars issue tokens for learners only")
     token = bank.issue_token(
-        actor_id=payload.actor_id, learner_id=payload.learner_id, label=payload.label
+        actor_id=payload.actor_id, learner_id=payload.learner_id, label=payload.label, by=principal
     )
     issued = bank.authenticate(token)
     return TokenIssued(
@@ -123,13 +123,13 @@ def issue_token(bank: BankDep, principal: TokenIssuer, payload: TokenIn) -> Toke
     "/v1/tokens/{token_id}",
     status_code=204,
     summary="Revoke a bearer token",
-    dependencies=[Depends(require_roles("admin"))],
 )
 def revoke_token(
     bank: BankDep,
+    principal: Admin,
     token_id: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
 ) -> Response:
-    bank.revoke_token(token_id)
+    bank.revoke_token(token_id, by=principal)
     return Response(status_code=204)
 
 

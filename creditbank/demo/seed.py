@@ -1,28 +1,14 @@
-"""``creditbank demo``: a small, real credit bank on SQLite, served over HTTP.
+"""Filling an empty ledger with the demo's actors, mappings, learners and conversions.
 
-:func:`build_demo` creates, in a data directory:
-
-* ``creditbank.db``: a SQLite ledger with the log key's verifier on record and the genesis entries;
-* ``keys/``: one Ed25519 key per actor (0600, unencrypted: this is a demo), and the log key;
-* every training provider of the shipped qualification map registered as an actor, and its
-  mappings registered as signed ``mapping.registered`` entries (one batch per provider);
-* a registrar, three learners with certificates and earned credits, a ``through_train``
-  conversion, a ``certificate_recognition`` conversion (each exactly what the planner proposed),
-  and one conversion reversed;
-* ``demo-credentials.json``: the base URL and a bearer token for every actor and learner.
-
-Everything goes through :meth:`CreditBank.submit_many`, the same write path the API uses; nothing
-is written to the database behind the ledger's back. Running the demo again on the same directory
-serves the existing ledger.
+Every entry is built and signed by :class:`creditbank.client.EntrySigner`, the signer the HTTP
+client and the benchmarks use, and appended through :meth:`CreditBank.submit_many`, the same write
+path the API uses; nothing is written to the database behind the ledger's back.
 """
 
 from __future__ import annotations
 
-import json
-import shlex
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Mapping as MappingOf
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,28 +17,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.identity import Identity, commitment_of, new_learner_id, new_salt
-from creditbank.accounts.wiring import BankConfig, create_schema, open_bank, shipped_data_dir
+from creditbank.client import EntrySigner
+from creditbank.demo.setup import DemoActor, DemoLearner, DemoSetup
 from creditbank.errors import ConflictError, InputError
-from creditbank.ledger.database import make_engine
-from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
+from creditbank.ledger.entry import SignedEntry, public_key_to_b64
 from creditbank.ledger.keys import generate_key, save_private_key
+from creditbank.ledger.private_files import private_folder
 from creditbank.mapping import Catalog, Mapping, Mode, Plan, load_catalog
 
-__all__ = [
-    "CREDENTIALS_FILE",
-    "DEMO_ORIGIN",
-    "DemoActor",
-    "DemoLearner",
-    "DemoSetup",
-    "build_demo",
-    "next_steps",
-    "open_demo",
-]
-
-DEMO_ORIGIN = "demo.creditbank.example/log"
-CREDENTIALS_FILE = "demo-credentials.json"
-DATABASE_FILE = "creditbank.db"
-_LOG_KEY = "log.key"
+__all__ = ["build_demo"]
 
 #: Personal data of the sample learners (fictitious; kept off the log, in the erasable table).
 _LEARNERS = (
@@ -62,103 +35,11 @@ _LEARNERS = (
 )
 
 
-@dataclass(frozen=True)
-class DemoActor:
-    actor_id: str
-    role: str
-    name: str
-    token: str
-    private_key_path: Path
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "actor_id": self.actor_id,
-            "name": self.name,
-            "token": self.token,
-            "private_key_path": str(self.private_key_path),
-        }
-
-
-@dataclass(frozen=True)
-class DemoLearner:
-    learner_id: str
-    name: str
-    token: str
-    story: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "learner_id": self.learner_id,
-            "name": self.name,
-            "token": self.token,
-            "story": self.story,
-        }
-
-
-@dataclass(frozen=True)
-class DemoSetup:
-    """What the demo created; :meth:`to_json` is ``demo-credentials.json``."""
-
-    data_dir: Path
-    base_url: str
-    verifier_key: str
-    admin: DemoActor
-    providers: tuple[DemoActor, ...]
-    registrars: tuple[DemoActor, ...]
-    learners: tuple[DemoLearner, ...]
-    programmes: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def database_url(self) -> str:
-        return f"sqlite:///{self.data_dir / DATABASE_FILE}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "base_url": self.base_url,
-            "database_url": self.database_url,
-            "log": {
-                "origin": DEMO_ORIGIN,
-                "verifier_key": self.verifier_key,
-                "private_key_path": str(self.data_dir / "keys" / _LOG_KEY),
-            },
-            "admin": self.admin.to_json(),
-            "providers": [p.to_json() for p in self.providers],
-            "registrars": [r.to_json() for r in self.registrars],
-            "learners": [learner.to_json() for learner in self.learners],
-            "programmes": self.programmes,
-        }
-
-    @classmethod
-    def from_json(cls, data_dir: Path, obj: dict[str, Any], base_url: str) -> DemoSetup:
-        def actor(item: dict[str, Any], role: str) -> DemoActor:
-            return DemoActor(
-                item["actor_id"],
-                role,
-                item.get("name", item["actor_id"]),
-                item["token"],
-                Path(item["private_key_path"]),
-            )
-
-        return cls(
-            data_dir=data_dir,
-            base_url=base_url,
-            verifier_key=obj["log"]["verifier_key"],
-            admin=actor(obj["admin"], "admin"),
-            providers=tuple(actor(p, "provider") for p in obj["providers"]),
-            registrars=tuple(actor(r, "registrar") for r in obj["registrars"]),
-            learners=tuple(
-                DemoLearner(item["learner_id"], item["name"], item["token"], item.get("story", ""))
-                for item in obj["learners"]
-            ),
-            programmes=dict(obj.get("programmes", {})),
-        )
-
-
 class _Keys:
     """Actor keys written under ``DIR/keys`` (0600, never overwritten)."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
+        self.folder = private_folder(folder)
 
     def new(self, name: str) -> tuple[Ed25519PrivateKey, Path]:
         key = generate_key()
@@ -169,21 +50,24 @@ class _Keys:
 
 @dataclass
 class _Signer:
-    actor_id: str
-    key: Ed25519PrivateKey
+    """An :class:`EntrySigner` with the demo's deterministic nonces and one claimed time."""
+
+    signer: EntrySigner
     now: datetime
     count: int = 0
 
-    def sign(self, entry_type: str, body: dict[str, Any]) -> SignedEntry:
+    @property
+    def actor_id(self) -> str:
+        return self.signer.actor_id
+
+    def sign(self, entry_type: str, body: MappingOf[str, Any]) -> SignedEntry:
         self.count += 1
-        entry = Entry.create(
-            type=entry_type,
-            actor=self.actor_id,
-            nonce=f"demo-{self.actor_id}-{self.count:05d}".replace(".", "-"),
-            claimed_at=self.now,
-            body={"v": 1, **body},
-        )
-        return sign_entry(entry, self.key)
+        nonce = f"demo-{self.actor_id}-{self.count:05d}".replace(".", "-")
+        return self.signer.sign(entry_type, {"v": 1, **body}, nonce=nonce, claimed_at=self.now)
+
+
+def _signer(actor_id: str, key: Ed25519PrivateKey, now: datetime) -> _Signer:
+    return _Signer(EntrySigner(actor_id, key), now)
 
 
 def _pick(catalog: Catalog, mode: Mode, today: date, avoid: set[str]) -> Mapping:
@@ -221,7 +105,7 @@ def build_demo(bank: CreditBank, data_dir: Path, *, base_url: str, map_dir: Path
         admin_name="credit bank administrator",
         admin_public_key=public_key_to_b64(admin_key.public_key()),
     )
-    admin = _Signer("admin", admin_key, now)
+    admin = _signer("admin", admin_key, now)
 
     catalog = load_catalog(map_dir / "qualification_map.csv", map_dir / "programmes.csv")
     provider_names = sorted({m.provider for m in catalog.mappings})
@@ -231,7 +115,7 @@ def build_demo(bank: CreditBank, data_dir: Path, *, base_url: str, map_dir: Path
     for number, name in enumerate(provider_names, start=1):
         actor_id = f"prov-{number:02d}"
         key, path = keys.new(actor_id)
-        provider_signers[name] = _Signer(actor_id, key, now)
+        provider_signers[name] = _signer(actor_id, key, now)
         provider_paths[name] = path
         registrations.append(
             admin.sign(
@@ -245,7 +129,7 @@ def build_demo(bank: CreditBank, data_dir: Path, *, base_url: str, map_dir: Path
             )
         )
     registrar_key, registrar_path = keys.new("reg-sou")
-    registrar = _Signer("reg-sou", registrar_key, now)
+    registrar = _signer("reg-sou", registrar_key, now)
     registrations.append(
         admin.sign(
             "actor.registered",
@@ -407,76 +291,3 @@ def build_demo(bank: CreditBank, data_dir: Path, *, base_url: str, map_dir: Path
         ),
         programmes=programmes,
     )
-
-
-@contextmanager
-def open_demo(
-    data_dir: Path, *, base_url: str, map_dir: Path | None = None
-) -> Iterator[tuple[CreditBank, DemoSetup]]:
-    """Create (or reopen) the demo in ``data_dir``; yield the open bank and what it holds."""
-    data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    map_dir = map_dir or shipped_data_dir()
-    credentials = data_dir / CREDENTIALS_FILE
-    database = data_dir / DATABASE_FILE
-    log_key = data_dir / "keys" / _LOG_KEY
-    fresh = not database.exists()
-    if not fresh and not (credentials.exists() and log_key.exists()):
-        raise ConflictError(
-            f"{data_dir} holds a database but no demo credentials; use an empty directory"
-        )
-    if fresh:
-        save_private_key(generate_key(), log_key, passphrase=None, insecure=True)
-    config = BankConfig(
-        database_url=f"sqlite:///{database}",
-        log_key_file=log_key,
-        log_key_passphrase=None,
-        origin=DEMO_ORIGIN,
-        data_dir=map_dir,
-    )
-    engine = make_engine(config.database_url)
-    try:
-        create_schema(engine)
-        with open_bank(config, engine=engine) as bank:
-            if fresh:
-                setup = build_demo(bank, data_dir, base_url=base_url, map_dir=map_dir)
-            else:
-                setup = DemoSetup.from_json(
-                    data_dir, json.loads(credentials.read_text("utf-8")), base_url
-                )
-            credentials.write_text(
-                json.dumps(setup.to_json(), ensure_ascii=False, indent=2) + "\n", "utf-8"
-            )
-            credentials.chmod(0o600)
-            yield bank, setup
-    finally:
-        engine.dispose()
-
-
-def next_steps(setup: DemoSetup) -> Sequence[str]:
-    """What to try, as lines to print."""
-    url = setup.base_url
-    learner = setup.learners[0]
-    registrar = setup.registrars[0]
-    quoted = shlex.quote(f"Authorization: Bearer {learner.token}")
-    programme = setup.programmes.get(learner.learner_id, "")
-    return [
-        f"creditbank demo: a ledger with {len(setup.providers)} training providers, "
-        f"{len(setup.registrars)} registrar and {len(setup.learners)} learners",
-        f"  data:         {setup.data_dir}",
-        f"  credentials:  {setup.data_dir / CREDENTIALS_FILE}",
-        f"  log key:      {setup.verifier_key}",
-        "",
-        "Try:",
-        f"  open {url}/docs                          (OpenAPI, with examples)",
-        f"  curl {url}/v1/log/checkpoint",
-        f"  curl -H {quoted} {url}/v1/learners/{learner.learner_id}/balance",
-        f"  curl -H {quoted} {url}/v1/learners/{learner.learner_id}/transcript > transcript.json",
-        f"  creditbank verify-transcript transcript.json --log-key '{setup.verifier_key}'",
-        f"  CREDITBANK_URL={url} CREDITBANK_TOKEN={registrar.token} \\",
-        f"    creditbank convert plan --learner {learner.learner_id} --programme {programme}",
-        f"  creditbank verify --db {setup.database_url} --origin {DEMO_ORIGIN} \\",
-        f"    --log-key '{setup.verifier_key}'",
-        "",
-        f"Serving on {url} (Ctrl-C to stop)",
-    ]

@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from creditbank.accounts.wiring import shipped_data_dir
+from creditbank.cli.common import new_app
 from creditbank.errors import HoldingsError, InputError, NotFoundError
 from creditbank.mapping import (
     Catalog,
@@ -31,29 +33,41 @@ from creditbank.mapping import (
 )
 from creditbank.mapping.values import format_decimal, parse_date, parse_level
 
-__all__ = ["register"]
+__all__ = ["app"]
 
-DEFAULT_MAP = Path("data/qualification_map.csv")
-DEFAULT_PROGRAMMES = Path("data/programmes.csv")
+MapFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--map", metavar="FILE", help="The qualification map CSV (default: the shipped one)."
+    ),
+]
+ProgrammesFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--programmes", metavar="FILE", help="The programmes CSV (default: the shipped one)."
+    ),
+]
 
-MapFile = Annotated[Path, typer.Option("--map", help="The qualification map CSV.")]
-ProgrammesFile = Annotated[Path, typer.Option("--programmes", help="The programmes CSV.")]
+
+def _files(map_file: Path | None, programmes: Path | None) -> tuple[Path, Path]:
+    """The files to load: those given, else the map and programmes shipped in the package."""
+    shipped = shipped_data_dir()
+    return (
+        map_file or shipped / "qualification_map.csv",
+        programmes or shipped / "programmes.csv",
+    )
+
+
 AsOf = Annotated[
     str | None, typer.Option("--as-of", help="Conversion date YYYY-MM-DD (default: today).")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
-
-def register(app: typer.Typer) -> None:
-    """Add ``map check``, ``map show`` and ``plan`` to the ``creditbank`` app."""
-    map_app = typer.Typer(
-        help="The qualification map: check the CSV files, show what a qualification converts into.",
-        no_args_is_help=True,
-    )
-    map_app.command("check")(check)
-    map_app.command("show")(show)
-    app.add_typer(map_app, name="map")
-    app.command("plan")(plan_command)
+app = new_app(help="The qualification map and the planner.")
+map_app = new_app(
+    help="The qualification map: check the CSV files, show what a qualification converts into."
+)
+app.add_typer(map_app, name="map")
 
 
 def _date(text: str | None) -> date:
@@ -69,12 +83,16 @@ def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+@map_app.command("check")
 def check(
-    file: Annotated[Path, typer.Argument(help="The qualification map CSV.")] = DEFAULT_MAP,
-    programmes: ProgrammesFile = DEFAULT_PROGRAMMES,
+    file: Annotated[
+        Path | None, typer.Argument(help="The qualification map CSV (default: the shipped one).")
+    ] = None,
+    programmes: ProgrammesFile = None,
     as_json: AsJson = False,
 ) -> None:
     """Load both files strictly; print a summary, or every problem (and exit non-zero)."""
+    file, programmes = _files(file, programmes)
     catalog = load_catalog(file, programmes)
     modes = Counter(m.mode.value for m in catalog.mappings)
     summary = {
@@ -129,6 +147,7 @@ def check(
     console.print(modes_table)
 
 
+@map_app.command("show")
 def show(
     code: Annotated[
         str, typer.Argument(help="An occupation code (6-18-02-04) or a course INSTITUTION:CODE.")
@@ -142,12 +161,12 @@ def show(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Only mapping versions in force on YYYY-MM-DD.")
     ] = None,
-    map_file: MapFile = DEFAULT_MAP,
-    programmes: ProgrammesFile = DEFAULT_PROGRAMMES,
+    map_file: MapFile = None,
+    programmes: ProgrammesFile = None,
     as_json: AsJson = False,
 ) -> None:
     """What a qualification (or an external course) converts into, and through which mapping."""
-    catalog = load_catalog(map_file, programmes)
+    catalog = load_catalog(*_files(map_file, programmes))
     day = None if as_of is None else _date(as_of)
     if ":" in code or level is not None:
         conversions = _conversions(catalog, code, level, programme, day)
@@ -259,13 +278,14 @@ def _conversion_table(code: str, conversions: list[Conversion]) -> None:
     Console().print(table)
 
 
+@app.command("plan")
 def plan_command(
     holdings: Annotated[Path, typer.Option("--holdings", help="The holdings JSON file.")],
     programme: Annotated[str, typer.Option("--programme", help="Target programme code.")],
     as_of: AsOf = None,
     as_json: AsJson = False,
-    map_file: MapFile = DEFAULT_MAP,
-    programmes: ProgrammesFile = DEFAULT_PROGRAMMES,
+    map_file: MapFile = None,
+    programmes: ProgrammesFile = None,
 ) -> None:
     """The most credit a worker's holdings earn toward a programme, course by course."""
     try:
@@ -275,7 +295,10 @@ def plan_command(
     except json.JSONDecodeError as exc:
         raise HoldingsError(f"{holdings}: not JSON ({exc.msg} at line {exc.lineno})") from exc
     result = plan(
-        load_catalog(map_file, programmes), parse_holdings(document), programme, _date(as_of)
+        load_catalog(*_files(map_file, programmes)),
+        parse_holdings(document),
+        programme,
+        _date(as_of),
     )
     if as_json:
         _print_json(result.to_json())

@@ -1,0 +1,91 @@
+"""``creditbank actor register|rotate-key`` and ``creditbank token issue|revoke``: an admin's work."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from creditbank.cli.common import new_app
+from creditbank.cli.output import print_receipt
+from creditbank.cli.remote import (
+    DEFAULT_URL,
+    ActorOption,
+    JsonOption,
+    KeyOption,
+    TokenOption,
+    UrlOption,
+    client,
+    writer,
+)
+
+__all__ = ["app"]
+
+app = new_app(help="Admins: actors, keys and tokens.")
+token_app = new_app(help="Admin: issue and revoke bearer tokens.")
+actor_app = new_app(help="Admin: register actors and rotate keys.")
+app.add_typer(token_app, name="token")
+app.add_typer(actor_app, name="actor")
+
+
+@actor_app.command("register")
+def actor_register(
+    actor_id: Annotated[str, typer.Argument(help="The new actor's id.")],
+    role: Annotated[str, typer.Option("--role", help="admin, provider or registrar.")],
+    name: Annotated[str, typer.Option("--name", help="Display name.")],
+    public_key: Annotated[
+        str, typer.Option("--public-key", help="base64 Ed25519 key (`creditbank keys new`).")
+    ],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    key: KeyOption = None,
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Register an actor with its public key (a signed actor.registered, by an admin)."""
+    with writer(url, token, key, actor) as api:
+        receipt = api.register_actor(actor_id, role, name, public_key)
+    print_receipt(receipt, as_json)
+
+
+@actor_app.command("rotate-key")
+def actor_rotate_key(
+    actor_id: Annotated[str, typer.Argument(help="Whose key.")],
+    new_public_key: Annotated[str, typer.Option("--new-public-key", help="base64 Ed25519.")],
+    old_key_id: Annotated[str, typer.Option("--old-key-id", help="Key id to revoke.")],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    key: KeyOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Add the new key, then revoke the old one (two signed entries, by an admin)."""
+    with writer(url, token, key, actor) as api:
+        print_receipt(api.add_key(actor_id, new_public_key), False)
+        print_receipt(api.revoke_key(actor_id, old_key_id), False)
+
+
+@token_app.command("issue")
+def token_issue(
+    actor_id: Annotated[str | None, typer.Option("--actor-id", help="For an actor.")] = None,
+    learner_id: Annotated[str | None, typer.Option("--learner-id", help="For a learner.")] = None,
+    label: Annotated[str, typer.Option("--label", help="A note for the record.")] = "",
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Issue a bearer token (printed once; only its hash is stored)."""
+    with client(url, token) as api:
+        issued = api.issue_token(actor_id=actor_id, learner_id=learner_id, label=label)
+    typer.echo(f"token: {issued['token']}")
+    typer.echo(f"token_id: {issued['token_id']}")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (its SHA-256, hex).")],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Revoke a bearer token."""
+    with client(url, token) as api:
+        api.revoke_token(token_id)
+    typer.echo(f"revoked {token_id}")

@@ -1,0 +1,384 @@
+"""``creditbank init | verify | rebuild | verify-transcript | keys ... | db upgrade``: the log.
+
+Each command reads :class:`~creditbank.config.Settings` (options override them), calls one
+operation of the layer that owns it (:mod:`creditbank.ledger.maintenance`,
+:mod:`creditbank.accounts.genesis`, :mod:`creditbank.accounts.replay`) and prints. Errors are
+domain errors; :func:`creditbank.cli.main` turns them into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from creditbank.accounts.genesis import bootstrap_admin, verify_authority
+from creditbank.accounts.migrate import current_revision, upgrade
+from creditbank.accounts.replay import rebuild
+from creditbank.accounts.transcript import verify_transcript
+from creditbank.accounts.wiring import load_programmes, shipped_data_dir
+from creditbank.cli.common import (
+    DbOption,
+    InsecureOption,
+    KeyFileOption,
+    OriginOption,
+    engine_for,
+    new_app,
+    now,
+    secret,
+)
+from creditbank.cli.output import proven_tables
+from creditbank.config import Settings
+from creditbank.errors import InputError, KeyFormatError
+from creditbank.ledger import SqlLogStore
+from creditbank.ledger.checkpoint import NoteVerifier
+from creditbank.ledger.maintenance import (
+    init_ledger,
+    log_origin,
+    new_actor_key,
+    require_key_protection,
+    rotate_log_key,
+    show_log_keys,
+    verify_ledger,
+)
+from creditbank.ledger.private_files import private_folder, private_sqlite_file
+
+__all__ = ["PROGRESS_THRESHOLD", "app", "resolve_origin"]
+
+#: Below this many entries ``verify`` finishes before a progress bar would be any use.
+PROGRESS_THRESHOLD = 20_000
+
+INSECURE_WARNING = (
+    "WARNING: the log key is stored UNENCRYPTED (--insecure-dev-key). Anyone who can read "
+    "{path} can sign checkpoints as this log. Use this only for local development."
+)
+
+app = new_app(help="The log: create, audit, replay, keys.")
+keys_app = new_app(help="Log and actor keys.")
+db_app = new_app(help="Database schema (Alembic migrations).")
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
+
+
+@app.command("init")
+def init_command(
+    db: DbOption = None,
+    log_key_file: KeyFileOption = None,
+    origin: OriginOption = None,
+    insecure_dev_key: InsecureOption = False,
+    admin_key: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH",
+            help="On an empty log: write a new admin key here and register that admin "
+            "in the genesis entries (encrypted with CREDITBANK_KEY_PASSPHRASE).",
+        ),
+    ] = None,
+    admin_id: Annotated[
+        str, typer.Option(metavar="ID", help="Actor id of the first admin.")
+    ] = "admin",
+) -> None:
+    """Create the database (migrations), the log key and, with --admin-key, the genesis."""
+    settings = Settings()
+    key_file = log_key_file or settings.log_key_file
+    passphrase = secret(settings.log_key_passphrase)
+    err = Console(stderr=True)
+    require_key_protection(key_file, passphrase=passphrase, insecure=insecure_dev_key)
+    url = db or settings.database_url
+    private_sqlite_file(url)  # 0600 (and a new folder 0700) before SQLite creates anything
+    private_folder(key_file.parent)
+    if admin_key is not None:
+        private_folder(admin_key.parent)
+    with engine_for(url) as engine:
+        # The whole schema (log tables, triggers, read models) through the Alembic history.
+        upgrade(engine)
+        result = init_ledger(
+            engine,
+            key_file=key_file,
+            origin=origin or settings.origin,
+            passphrase=passphrase,
+            insecure=insecure_dev_key,
+            now=now(),
+        )
+        if admin_key is not None:
+            admin = bootstrap_admin(
+                engine,
+                log_key_file=key_file,
+                log_key_passphrase=passphrase,
+                origin=origin or settings.origin,
+                programmes=load_programmes(settings.data_dir or shipped_data_dir()),
+                admin_id=admin_id,
+                admin_key=admin_key,
+                admin_key_passphrase=secret(settings.key_passphrase),
+                insecure=insecure_dev_key,
+            )
+    if result.created_key:
+        if passphrase is None:
+            err.print(INSECURE_WARNING.format(path=key_file), style="bold red", highlight=False)
+        err.print(f"created log key {key_file} (mode 0600)", highlight=False)
+    if not result.registered:
+        err.print("the log was already initialised with this key", highlight=False)
+    if admin_key is not None:
+        err.print(
+            f"genesis: registered admin {admin_id} with the key in {admin_key}; its API token "
+            f"(shown once, stored hashed):\n{admin}",
+            highlight=False,
+        )
+    typer.echo(result.vkey)
+
+
+@db_app.command("upgrade")
+def db_upgrade_command(db: DbOption = None) -> None:
+    """Migrate the database to the current schema (Alembic); safe to run again."""
+    settings = Settings()
+    with engine_for(db or settings.database_url) as engine:
+        before = current_revision(engine)
+        upgrade(engine)
+        after = current_revision(engine)
+    Console().print(f"database schema: {before or 'empty'} -> {after}", highlight=False)
+
+
+def resolve_origin(explicit: str | None, trusted: list[str], recorded: str | None) -> str | None:
+    """The origin to audit against: the trusted keys' name, else the database's, else --origin.
+
+    A signed-note key is named after its log's origin, so a user who gives ``--log-key`` has
+    already said which log they mean. An explicit ``--origin`` that disagrees with the key (or,
+    without keys, with the database) is a usage mistake, not evidence of tampering: exit 2.
+    """
+    names = {NoteVerifier.from_vkey(vkey).name for vkey in trusted}
+    if len(names) > 1:
+        raise typer.BadParameter(
+            f"the --log-key values name different logs: {', '.join(sorted(names))}",
+            param_hint="--log-key",
+        )
+    implied = next(iter(names), None) or recorded
+    if explicit is not None and implied is not None and explicit != implied:
+        source = "--log-key" if names else "the database's log key"
+        raise typer.BadParameter(
+            f"{explicit!r} disagrees with {source}, which names the log {implied!r}; "
+            "leave --origin out or give the matching one",
+            param_hint="--origin",
+        )
+    return implied or explicit
+
+
+@app.command("verify")
+def verify_command(
+    db: DbOption = None,
+    log_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--log-key",
+            metavar="VKEY",
+            help="A trusted log verifier key (repeatable); its name is the log's origin. "
+            "Default: the keys on record.",
+        ),
+    ] = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(
+            "--origin",
+            metavar="ORIGIN",
+            help="Expected log origin (default: the name of --log-key, else the database's).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, metavar="N", help="Processes checking signatures.")
+    ] = max(1, os.cpu_count() or 1),
+) -> None:
+    """Re-derive every leaf hash and root from the stored entries; check every checkpoint."""
+    settings = Settings()
+    console = Console()
+    with engine_for(db or settings.database_url) as engine:
+        size = SqlLogStore(engine).size()
+        chosen = resolve_origin(origin, log_key or [], log_origin(engine))
+        with _progress(size) as progress:
+            report = verify_ledger(
+                engine,
+                origin=chosen or settings.origin,
+                trusted=log_key or (),
+                workers=workers,
+                progress=progress,
+            )
+        authority = verify_authority(engine)
+    console.print(
+        f"OK: {report.tree_size} entries, root {report.root_hash.hex()}, "
+        f"{report.checkpoints_checked} checkpoints and "
+        f"{report.signatures_checked} entry signatures checked",
+        highlight=False,
+    )
+    if authority is not None:
+        console.print(
+            f"OK: every entry was signed by a key its actor held at the time, in a role allowed "
+            f"to sign it ({authority.actors} actors, {authority.keys} keys)",
+            highlight=False,
+        )
+    if not log_key:
+        console.print(
+            "note: checkpoints were checked against the keys this database records; "
+            "pass --log-key to check them against a key you trust",
+            style="dim",
+            highlight=False,
+        )
+
+
+@app.command("rebuild")
+def rebuild_command(db: DbOption = None) -> None:
+    """Replay the log into fresh read models (balances, certificates, conversions ...)."""
+    settings = Settings()
+    with engine_for(db or settings.database_url) as engine:
+        store = SqlLogStore(engine)
+        total = store.size()
+        with Progress(transient=True) as bar:
+            task = bar.add_task("replaying the log", total=total)
+            count = rebuild(store, progress=lambda done: bar.update(task, completed=done))
+    Console().print(f"rebuilt the read models from {count} log entries")
+
+
+def _read_vkey(value: str) -> NoteVerifier:
+    path = Path(value)
+    if "+" not in value and path.exists():
+        value = path.read_text("utf-8").strip()
+    return NoteVerifier.from_vkey(value)
+
+
+@app.command("verify-transcript")
+def verify_transcript_command(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A transcript JSON bundle.")],
+    log_key: Annotated[
+        str,
+        typer.Option(
+            "--log-key",
+            metavar="VKEY",
+            help="The log's verifier key (name+hex8+base64), or a file with it.",
+        ),
+    ],
+) -> None:
+    """Check a transcript offline and print the credits it proves.
+
+    Checks every signature, that each signing key belonged to its actor, every inclusion
+    proof and the checkpoint's signature; exits non-zero if anything does not check out.
+    """
+    try:
+        bundle = json.loads(file.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {file} as JSON: {exc}") from exc
+    proven = verify_transcript(bundle, [_read_vkey(log_key)])
+    console = Console()
+    console.print(
+        f"transcript of {proven.learner_id}: {proven.entries} entries verified against a "
+        f"signed checkpoint of tree size {proven.tree_size}",
+        highlight=False,
+    )
+    for table in proven_tables(proven):
+        console.print(table)
+    if proven.reversed_conversions:
+        console.print(
+            "reversed conversions (not counted): " + ", ".join(proven.reversed_conversions),
+            highlight=False,
+        )
+
+
+@keys_app.command("show")
+def keys_show_command(
+    db: DbOption = None,
+    all_keys: Annotated[
+        bool, typer.Option("--all", help="Also the rotated-out keys, oldest first.")
+    ] = False,
+) -> None:
+    """Print the log's verifier key (what third parties need to check checkpoints)."""
+    settings = Settings()
+    with engine_for(db or settings.database_url) as engine:
+        keys = show_log_keys(engine)
+    for vkey in keys if all_keys else keys[-1:]:
+        typer.echo(vkey)
+
+
+@keys_app.command("rotate")
+def keys_rotate_command(
+    db: DbOption = None,
+    log_key_file: KeyFileOption = None,
+    origin: OriginOption = None,
+    insecure_dev_key: InsecureOption = False,
+) -> None:
+    """Replace the log key; the old one stays on record so old checkpoints still verify."""
+    settings = Settings()
+    key_file = log_key_file or settings.log_key_file
+    passphrase = secret(settings.log_key_passphrase)
+    with engine_for(db or settings.database_url) as engine:
+        result = rotate_log_key(
+            engine,
+            key_file=key_file,
+            origin=origin or settings.origin,
+            passphrase=passphrase,
+            insecure=insecure_dev_key,
+            now=now(),
+        )
+    err = Console(stderr=True)
+    if passphrase is None:
+        err.print(INSECURE_WARNING.format(path=key_file), style="bold red", highlight=False)
+    err.print(
+        f"rotated: old key {result.old_vkey} kept on record; "
+        f"its file moved to {result.retired_key_file}",
+        highlight=False,
+    )
+    typer.echo(result.new_vkey)
+
+
+@keys_app.command("new")
+def keys_new_command(
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="Where to write the private key (0600).")
+    ],
+    passphrase_env: Annotated[
+        str | None,
+        typer.Option(
+            "--passphrase-env",
+            metavar="NAME",
+            help="Name of the environment variable holding the passphrase "
+            "(default: CREDITBANK_KEY_PASSPHRASE).",
+        ),
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="Allow an UNENCRYPTED key file.")
+    ] = False,
+) -> None:
+    """Generate an actor's Ed25519 key pair; print the public key and its key id."""
+    if passphrase_env is not None:
+        value = os.environ.get(passphrase_env)
+        if not value:
+            raise KeyFormatError(f"environment variable {passphrase_env} is not set")
+        passphrase: bytes | None = value.encode()
+    else:
+        passphrase = secret(Settings().key_passphrase)
+    if passphrase is None and not insecure:
+        raise KeyFormatError(
+            "set CREDITBANK_KEY_PASSPHRASE (or --passphrase-env NAME) to encrypt the key, "
+            "or pass --insecure for an unencrypted development key"
+        )
+    key = new_actor_key(path, passphrase=passphrase, insecure=insecure)
+    if not key.encrypted:
+        Console(stderr=True).print(
+            f"WARNING: {path} is UNENCRYPTED (--insecure)", style="bold red", highlight=False
+        )
+    typer.echo(f"public_key: {key.public_key}")
+    typer.echo(f"key_id: {key.key_id}")
+
+
+@contextmanager
+def _progress(size: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for long audits; nothing for short ones."""
+    if size < PROGRESS_THRESHOLD:
+        yield None
+        return
+    columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("verify", total=size)
+        yield lambda done: bar.update(task, completed=done)
