@@ -54,6 +54,9 @@ def _register_commands() -> None:
     from creditbank.cli import api_commands
 
     api_commands.register(app)
+    from creditbank.cli.witness_commands import witness_app
+
+    app.add_typer(witness_app, name="witness")
 
 
 _register_commands()
