@@ -407,6 +407,10 @@ def register(app: typer.Typer) -> None:
                     progress=progress,
                 )
             authority = verify_authority(engine)
+            # h5 (issue 11): the read models must equal a fresh replay of the log.
+            from creditbank.accounts.readmodel_audit import audit_read_models
+
+            read_models = audit_read_models(engine, SqlLogStore(engine)) if authority else None
         console.print(
             f"OK: {report.tree_size} entries, root {report.root_hash.hex()}, "
             f"{report.checkpoints_checked} checkpoints and "
@@ -417,6 +421,12 @@ def register(app: typer.Typer) -> None:
             console.print(
                 f"OK: every entry was signed by a key its actor held at the time, in a role allowed "
                 f"to sign it ({authority.actors} actors, {authority.keys} keys)",
+                highlight=False,
+            )
+        if read_models is not None:
+            console.print(
+                f"OK: the read models equal a replay of the log ({read_models.tables} tables, "
+                f"{read_models.rows} rows, {read_models.entries} entries)",
                 highlight=False,
             )
         if not log_key:
