@@ -25,6 +25,7 @@ from creditbank.accounts import schemas as s
 from creditbank.accounts.cascade import SYSTEM_ACTOR, recognised_ids, reverse_dependents
 from creditbank.accounts.holdings import learner_holdings, recognised_in
 from creditbank.accounts.identity import Identity, erase_identity, matches
+from creditbank.accounts.learners import learner_of
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.rules import check_conversion, check_mapping, check_signer, validate_body
 from creditbank.accounts.tables import (
@@ -47,11 +48,13 @@ from creditbank.errors import (
     CreditbankError,
     InputError,
     NotFoundError,
+    PermissionDenied,
     RuleViolation,
     StorageError,
 )
+from creditbank.ledger.chain import INDEX_ENTRY_TYPE, LearnerChains
 from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
-from creditbank.ledger.log import Batch, Log
+from creditbank.ledger.log import Appended, Batch, Log
 from creditbank.ledger.sql import SqlTransaction
 from creditbank.mapping import Catalog, Holdings, Mapping, Plan, Programme, plan
 
@@ -95,6 +98,23 @@ class CreditBank:
         self.programmes = tuple(programmes)
         self.clock = clock
         self._catalog_cache: tuple[tuple[int, int, int], Catalog] | None = None
+        # h5 (issue 11): the log chains each learner's entries and commits the learner index.
+        if log.chains is None and log.signer is not None:
+            log.chains = LearnerChains(self._index_entry, self._project_index_entry)
+
+    def _index_entry(self, body: dict[str, Any], now: datetime) -> SignedEntry:
+        entry = Entry.create(
+            type=INDEX_ENTRY_TYPE,
+            actor=SYSTEM_ACTOR,
+            nonce=f"learner-index-{body['tree_size']}",
+            claimed_at=now,
+            body=body,
+        )
+        return sign_entry(entry, self._system_key())
+
+    def _project_index_entry(self, batch: Batch, appended: Appended) -> None:
+        body = s.parse_body(appended.leaf.entry.type, appended.leaf.entry.body)
+        apply_entry(self._session(batch), appended.index, appended.leaf, body)
 
     # --- the catalogue as the log has built it ------------------------------------------------
 
@@ -248,6 +268,8 @@ class CreditBank:
                 )
         elif identity is not None:
             raise InputError("an identity is only accepted with learner.registered")
+        if isinstance(body, s.LearnerIndexRoot):
+            raise PermissionDenied("only the log itself appends learner index entries")
         if isinstance(body, s.MappingRegistered):
             check_mapping(session, self.catalog(session), body, actor)
         if isinstance(body, s.ConversionPosted):
@@ -257,7 +279,7 @@ class CreditBank:
                 self.holdings(session, body.learner_id, exclude_programme=body.programme_code),
                 body,
             )
-        appended = batch.add(signed)
+        appended = batch.add(signed, learner=learner_of(session, body))
         apply_entry(session, appended.index, appended.leaf, body)
         if identity is not None and isinstance(body, s.LearnerRegistered):
             session.add(

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from creditbank.accounts import schemas as s
 from creditbank.accounts.holdings import recognised_holding_id
+from creditbank.accounts.learners import learner_of
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.rules import conversions_using
 from creditbank.accounts.tables import RecognitionRow
@@ -67,7 +68,7 @@ def reverse_dependents(
                 ),
                 system_key,
             )
-            result = batch.add(signed)
+            result = batch.add(signed, learner=learner_of(session, body))
             apply_entry(session, result.index, result.leaf, body)
             appended.append(result.index)
             pending |= recognised_ids(session, conversion_id)

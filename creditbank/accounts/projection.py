@@ -236,7 +236,12 @@ def _conversion_reversed(session: Session, index: int, leaf: Leaf, body: s.Body)
         session.add(rec)
 
 
+def _index_root(session: Session, index: int, leaf: Leaf, body: s.Body) -> None:
+    """The learner index lives in the log (and in memory), not in a read model."""
+
+
 _HANDLERS: dict[type[s.Body], Callable[[Session, int, Leaf, s.Body], None]] = {
+    s.LearnerIndexRoot: _index_root,
     s.ActorRegistered: _actor_registered,
     s.ActorKeyAdded: _key_added,
     s.ActorKeyRevoked: _key_revoked,

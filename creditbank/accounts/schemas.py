@@ -153,6 +153,15 @@ class ConversionReversed(Body):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
+class LearnerIndexRoot(Body):
+    """h5: the learner index root the log commits to (appended by the log itself, see
+    ``ledger/chain.py``); ``tree_size`` is how many entries before it the root covers."""
+
+    tree_size: Annotated[int, Field(ge=0)]
+    root: Annotated[str, Field(min_length=44, max_length=44)]
+    learners: Annotated[int, Field(ge=0)]
+
+
 class EntrySpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -173,6 +182,7 @@ ENTRY_TYPES: dict[str, EntrySpec] = {
     "mapping.retired": EntrySpec(body=MappingRetired, roles=("provider",)),
     "conversion.posted": EntrySpec(body=ConversionPosted, roles=("registrar",)),
     "conversion.reversed": EntrySpec(body=ConversionReversed, roles=("registrar", "system")),
+    "ledger.learner_index": EntrySpec(body=LearnerIndexRoot, roles=("system",)),
 }
 
 

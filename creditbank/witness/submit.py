@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 import sqlalchemy as sa
 from sqlalchemy import Engine
+from sqlmodel import SQLModel
 
 from creditbank.errors import CreditbankError, NotFoundError, WitnessRefusal
 from creditbank.ledger.cosignature import (
@@ -33,10 +34,10 @@ __all__ = [
     "request_cosignature",
 ]
 
-_metadata = sa.MetaData()
+#: On SQLModel's metadata, so the schema test compares it with its migration.
 cosigned_table = sa.Table(
     "log_cosigned_checkpoints",
-    _metadata,
+    SQLModel.metadata,
     sa.Column("tree_size", sa.BigInteger(), primary_key=True),
     sa.Column("note", sa.Text(), nullable=False),
     sa.Column("witnesses", sa.Integer(), nullable=False),

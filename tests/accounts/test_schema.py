@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 import creditbank.accounts.tables  # noqa: F401  (registers the read models)
 import creditbank.ledger.sql  # noqa: F401  (registers the log tables)
+import creditbank.witness.submit  # noqa: F401  (registers the cosigned checkpoints, h5)
 from creditbank.accounts.schema import current_revision, head_revision, upgrade
 
 

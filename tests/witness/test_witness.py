@@ -230,10 +230,10 @@ def test_cosignature_lines_are_checked_and_tampering_fails(log_signer) -> None:
 def test_cosigned_store_keeps_the_latest(tmp_path: Path) -> None:
     from sqlalchemy import create_engine
 
-    from creditbank.witness.submit import _metadata
+    from creditbank.witness.submit import cosigned_table
 
     engine = create_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
-    _metadata.create_all(engine)
+    cosigned_table.create(engine)
     store = CosignedStore(engine)
     store.save(3, "three\n", 1)
     store.save(5, "five\n", 2)
