@@ -1,23 +1,31 @@
-"""Verifiable transcripts: a learner's entries with the proofs that they are in the log.
+"""Verifiable transcripts: a learner's entries with the proofs that they are in the log, and all.
 
 A transcript is a JSON bundle a worker can hand to an employer or another university. It holds the
 learner's entries (leaf objects), an RFC 9162 inclusion proof for each, the signed checkpoint they
 are proven against, and the registrations of every actor who signed them (so that the checker can
 see each signing key belonged to its actor). :func:`verify_transcript` checks it offline with
 nothing but the log's verifier key: no server, no database, no trust in us.
+
+Version 2 (``creditbank-transcript/v2``) adds ``completeness``: the learner index entry covering
+the checkpoint, its inclusion proof, and the learner's map proof under its root; with the chain
+link in every leaf this proves the bundle holds *every* entry about the learner as of that tree
+size (see :mod:`creditbank.accounts.completeness`), and optionally ``witnessed``: a checkpoint
+cosigned by witnesses and a consistency proof from it. Version 1 bundles still verify, reported as
+not proven complete. The format is documented in ``docs/transcripts.md``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from creditbank.accounts.completeness import Completeness, check_chain, check_index_entry
 from creditbank.accounts.tables import (
     ActorKeyRow,
     CertificateRow,
@@ -26,21 +34,31 @@ from creditbank.accounts.tables import (
     LearnerRow,
 )
 from creditbank.errors import (
+    CheckpointError,
     CreditbankError,
     EntryFormatError,
     NotFoundError,
     ProofError,
     SignatureError,
+    StorageError,
 )
 from creditbank.ledger.canonical import canonical_bytes
 from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
+from creditbank.ledger.cosignature import CosignerVerifier, verify_cosignatures
 from creditbank.ledger.entry import Leaf, key_id_of
 from creditbank.ledger.log import Log
-from creditbank.ledger.merkle import leaf_hash, verify_inclusion
+from creditbank.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 
-__all__ = ["TRANSCRIPT_FORMAT", "ProvenCredits", "build_transcript", "verify_transcript"]
+__all__ = [
+    "TRANSCRIPT_FORMAT",
+    "TRANSCRIPT_V1",
+    "ProvenCredits",
+    "build_transcript",
+    "verify_transcript",
+]
 
-TRANSCRIPT_FORMAT = "creditbank-transcript/v1"
+TRANSCRIPT_V1 = "creditbank-transcript/v1"
+TRANSCRIPT_FORMAT = "creditbank-transcript/v2"
 _ACTOR_TYPES = ("actor.registered", "actor.key_added", "actor.key_revoked")
 
 
@@ -48,13 +66,17 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def build_transcript(session: Session, log: Log, learner_id: str) -> dict[str, Any]:
-    """Collect a learner's entries and prove each against the latest checkpoint."""
-    learner = session.get(LearnerRow, learner_id)
-    if learner is None:
-        raise NotFoundError(f"learner {learner_id!r} is not registered")
-    checkpoint = log.latest_checkpoint()
-    size = checkpoint.tree_size
+def _proven_entry(log: Log, index: int, leaf: Leaf, size: int) -> dict[str, Any]:
+    return {
+        "index": index,
+        "leaf": leaf.to_json(),
+        "leaf_hash": _b64(leaf_hash(leaf.data)),
+        "inclusion_proof": [_b64(h) for h in log.inclusion_proof(index, size)],
+    }
+
+
+def _learner_indices(session: Session, learner: LearnerRow) -> set[int]:
+    learner_id = learner.learner_id
     indices = {learner.registered_index}
     for cert in session.exec(select(CertificateRow).where(CertificateRow.learner_id == learner_id)):
         indices.add(cert.issued_index)
@@ -66,10 +88,12 @@ def build_transcript(session: Session, log: Log, learner_id: str) -> dict[str, A
         indices.add(conv.posted_index)
         if conv.reversed_index is not None:
             indices.add(conv.reversed_index)
-    indices = {i for i in indices if i < size}
-    leaves = {i: log.leaf(i) for i in indices}
-    # The chain of authority: the key entries of every signer, then of whoever signed those,
-    # up to the self-signed genesis of the system actor.
+    return indices
+
+
+def _add_authority(session: Session, log: Log, leaves: dict[int, Leaf], size: int) -> None:
+    """The chain of authority: the key entries of every signer, then of whoever signed those,
+    up to the self-signed genesis of the system actor."""
     pending = {leaf.entry.actor for leaf in leaves.values()}
     seen: set[str] = set()
     while pending:
@@ -82,19 +106,49 @@ def build_transcript(session: Session, log: Log, learner_id: str) -> dict[str, A
                     leaves[index] = log.leaf(index)
                     pending.add(leaves[index].entry.actor)
         pending -= seen
-    entries = []
-    for index in sorted(leaves):
-        leaf = leaves[index]
-        entries.append(
-            {
-                "index": index,
-                "leaf": leaf.to_json(),
-                "leaf_hash": _b64(leaf_hash(leaf.data)),
-                "inclusion_proof": [_b64(h) for h in log.inclusion_proof(index, size)],
-            }
-        )
+
+
+def build_transcript(
+    session: Session, log: Log, learner_id: str, *, witnessed: tuple[int, str] | None = None
+) -> dict[str, Any]:
+    """Collect a learner's entries and prove each, and their completeness, at one checkpoint.
+
+    ``witnessed``: the latest cosigned checkpoint ``(size, note)``, if witnesses are configured.
+    """
+    learner = session.get(LearnerRow, learner_id)
+    if learner is None:
+        raise NotFoundError(f"learner {learner_id!r} is not registered")
+    published = None
+    if log.chains is not None:
+        published = log.chains.current(log.store.leaves, log.store.size())
+    if published is not None:
+        stored = log.store.checkpoint_at(published.tree_size)
+        if stored is None:
+            raise StorageError(f"no checkpoint at tree size {published.tree_size}")
+        checkpoint = stored
+    else:
+        checkpoint = log.latest_checkpoint()
+    size = checkpoint.tree_size
+    leaves = {i: log.leaf(i) for i in _learner_indices(session, learner) if i < size}
+    completeness: dict[str, Any] | None = None
+    if published is not None and published.entry_index is not None:
+        value, proof = published.view.prove(learner_id)
+        chained = sum(1 for leaf in leaves.values() if leaf.chain is not None)
+        if (value.count if value else 0) != chained:
+            raise StorageError(
+                f"the read models list {chained} chained entries of {learner_id} but the learner "
+                f"index has {value.count if value else 0}; run `creditbank verify`"
+            )
+        entry_index = published.entry_index
+        leaves[entry_index] = log.leaf(entry_index)
+        completeness = {
+            "index_entry": entry_index,
+            "value": value.to_json() if value else None,
+            "map_proof": proof.to_json(),
+        }
+    _add_authority(session, log, leaves, size)
     verifier = log.verifier if log.signer is not None else None
-    return {
+    bundle: dict[str, Any] = {
         "format": TRANSCRIPT_FORMAT,
         "learner_id": learner_id,
         "log": {
@@ -104,8 +158,15 @@ def build_transcript(session: Session, log: Log, learner_id: str) -> dict[str, A
         },
         "checkpoint": checkpoint.note,
         "tree_size": size,
-        "entries": entries,
+        "entries": [_proven_entry(log, i, leaves[i], size) for i in sorted(leaves)],
+        "completeness": completeness,
     }
+    if witnessed is not None and 0 < witnessed[0] <= size:
+        bundle["witnessed"] = {
+            "checkpoint": witnessed[1],
+            "consistency_proof": [_b64(h) for h in log.consistency_proof(witnessed[0], size)],
+        }
+    return bundle
 
 
 @dataclass(frozen=True)
@@ -119,6 +180,10 @@ class ProvenCredits:
     credits_earned: list[dict[str, Any]] = field(default_factory=list)
     recognised: dict[str, Decimal] = field(default_factory=dict)
     reversed_conversions: list[str] = field(default_factory=list)
+    #: Every entry about the learner up to this tree size is in the bundle (None: not proven).
+    complete_as_of: int | None = None
+    #: Names of the witnesses whose cosignatures were required and verified.
+    witnessed_by: list[str] = field(default_factory=list)
 
     @property
     def total_recognised(self) -> Decimal:
@@ -138,44 +203,66 @@ def _require(obj: Any, keys: Iterable[str], what: str) -> Mapping[str, Any]:
     return obj
 
 
-def verify_transcript(bundle: Any, trusted: Iterable[NoteVerifier]) -> ProvenCredits:
-    """Verify every entry's signature, key ownership and inclusion; return what it proves.
+def verify_transcript(
+    bundle: Any,
+    trusted: Iterable[NoteVerifier],
+    *,
+    witnesses: Sequence[CosignerVerifier] = (),
+    threshold: int | None = None,
+) -> ProvenCredits:
+    """Verify every entry's signature, key ownership and inclusion, and (v2) completeness;
+    return what it proves. With ``witnesses``, also require ``threshold`` (default: all) of
+    their cosignatures on a checkpoint the bundle's checkpoint is consistent with.
 
     Raises a :class:`~creditbank.errors.VerificationError` (or ``EntryFormatError`` for a bundle
     that is not even shaped like a transcript) at the first thing that does not check out.
     """
+    trusted = list(trusted)
     doc = _require(bundle, ("format", "learner_id", "checkpoint", "entries"), "transcript")
-    if doc["format"] != TRANSCRIPT_FORMAT:
-        raise EntryFormatError(f"not a {TRANSCRIPT_FORMAT} document")
-    checkpoint = Checkpoint.open(str(doc["checkpoint"]), list(trusted))
+    if doc["format"] not in (TRANSCRIPT_FORMAT, TRANSCRIPT_V1):
+        raise EntryFormatError(f"not a {TRANSCRIPT_FORMAT} (or v1) document")
+    checkpoint = Checkpoint.open(str(doc["checkpoint"]), trusted)
     learner_id = doc["learner_id"]
     if not isinstance(learner_id, str) or not learner_id:
         raise EntryFormatError("the transcript's learner_id must be a non-empty string")
     if not isinstance(doc["entries"], list):
         raise EntryFormatError("transcript entries must be a list")
-    leaves: list[tuple[int, Leaf]] = []
+    in_order: list[tuple[int, Leaf]] = []
     seen: set[int] = set()
     for position, raw in enumerate(doc["entries"]):
-        item = _require(
-            raw, ("index", "leaf", "leaf_hash", "inclusion_proof"), f"entries[{position}]"
-        )
-        index = item["index"]
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise EntryFormatError(f"entries[{position}].index must be an integer")
+        index, leaf = _proven_leaf(raw, f"entries[{position}]", checkpoint)
         if index in seen:
             # Counted once per appearance below: a repeated entry would prove its credits twice.
             raise EntryFormatError(f"entry {index} appears twice in the transcript")
         seen.add(index)
-        try:
-            leaf = Leaf.from_bytes(canonical_bytes(item["leaf"]))
-        except CreditbankError as exc:
-            raise EntryFormatError(f"entry {index}: {exc}") from exc
-        hashed = leaf_hash(leaf.data)
-        if _decode(item["leaf_hash"], f"entry {index} leaf_hash") != hashed:
-            raise ProofError(f"entry {index}: leaf_hash is not the hash of the leaf")
-        proof = item["inclusion_proof"]
-        if not isinstance(proof, list):
-            raise EntryFormatError(f"entry {index}: inclusion_proof must be a list")
+        in_order.append((index, leaf))
+    witnessed_by = _check_witnesses(doc, checkpoint, trusted, witnesses, threshold)
+    complete_as_of: int | None = None
+    completeness = doc.get("completeness") if doc["format"] == TRANSCRIPT_FORMAT else None
+    if completeness is not None:
+        proven = _check_completeness(learner_id, completeness, dict(in_order), in_order)
+        complete_as_of = proven.tree_size
+    leaves = sorted(in_order, key=lambda pair: pair[0])
+    summary = _summarise(learner_id, checkpoint.size, leaves)
+    return replace(summary, complete_as_of=complete_as_of, witnessed_by=witnessed_by)
+
+
+def _proven_leaf(raw: Any, what: str, checkpoint: Checkpoint) -> tuple[int, Leaf]:
+    item = _require(raw, ("index", "leaf", "leaf_hash", "inclusion_proof"), what)
+    index = item["index"]
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise EntryFormatError(f"{what}.index must be an integer")
+    try:
+        leaf = Leaf.from_bytes(canonical_bytes(item["leaf"]))
+    except CreditbankError as exc:
+        raise EntryFormatError(f"entry {index}: {exc}") from exc
+    hashed = leaf_hash(leaf.data)
+    if _decode(item["leaf_hash"], f"entry {index} leaf_hash") != hashed:
+        raise ProofError(f"entry {index}: leaf_hash is not the hash of the leaf")
+    proof = item["inclusion_proof"]
+    if not isinstance(proof, list):
+        raise EntryFormatError(f"entry {index}: inclusion_proof must be a list")
+    try:
         verify_inclusion(
             hashed,
             index,
@@ -183,10 +270,57 @@ def verify_transcript(bundle: Any, trusted: Iterable[NoteVerifier]) -> ProvenCre
             [_decode(p, f"entry {index} proof") for p in proof],
             checkpoint.root_hash,
         )
-        leaf.signed.verify()
-        leaves.append((index, leaf))
-    leaves.sort(key=lambda pair: pair[0])
-    return _summarise(learner_id, checkpoint.size, leaves)
+    except ProofError as exc:
+        raise ProofError(f"entry {index}: {exc}") from None
+    leaf.signed.verify()
+    return index, leaf
+
+
+def _check_completeness(
+    learner_id: str,
+    completeness: Any,
+    by_index: dict[int, Leaf],
+    in_order: list[tuple[int, Leaf]],
+) -> Completeness:
+    doc = _require(completeness, ("index_entry", "value", "map_proof"), "completeness")
+    entry_index = doc["index_entry"]
+    leaf = by_index.get(entry_index) if isinstance(entry_index, int) else None
+    if leaf is None:
+        raise EntryFormatError("completeness.index_entry must name an entry of the bundle")
+    proven = check_index_entry(entry_index, leaf, learner_id, doc)
+    check_chain(learner_id, [pair for pair in in_order if pair[0] != entry_index], proven)
+    return proven
+
+
+def _check_witnesses(
+    doc: Mapping[str, Any],
+    checkpoint: Checkpoint,
+    trusted: list[NoteVerifier],
+    witnesses: Sequence[CosignerVerifier],
+    threshold: int | None,
+) -> list[str]:
+    if not witnesses:
+        return []
+    witnessed = doc.get("witnessed")
+    if witnessed is None:
+        raise CheckpointError("the transcript carries no witness-cosigned checkpoint")
+    witnessed = _require(witnessed, ("checkpoint", "consistency_proof"), "witnessed")
+    note = str(witnessed["checkpoint"])
+    cosigned = Checkpoint.open(note, trusted, origin=checkpoint.origin)
+    found = verify_cosignatures(
+        note, witnesses, threshold=len(witnesses) if threshold is None else threshold
+    )
+    proof = witnessed["consistency_proof"]
+    if not isinstance(proof, list):
+        raise EntryFormatError("witnessed.consistency_proof must be a list")
+    verify_consistency(
+        cosigned.size,
+        checkpoint.size,
+        cosigned.root_hash,
+        checkpoint.root_hash,
+        [_decode(p, "witnessed consistency proof") for p in proof],
+    )
+    return [c.witness.name for c in found]
 
 
 def _summarise(learner_id: Any, size: int, leaves: list[tuple[int, Leaf]]) -> ProvenCredits:

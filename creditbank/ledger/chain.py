@@ -13,13 +13,21 @@ before it (all of which the root covers).
 from __future__ import annotations
 
 import base64
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from creditbank.errors import CreditbankError, TamperError
+from creditbank.errors import CreditbankError, StorageError, TamperError
 from creditbank.ledger.entry import Leaf, LearnerLink, SignedEntry
-from creditbank.ledger.learner_index import IndexValue, LearnerIndex, learner_key_hash
+from creditbank.ledger.learner_index import (
+    IndexValue,
+    LearnerIndex,
+    LearnerIndexView,
+    learner_key_hash,
+)
 from creditbank.ledger.merkle import leaf_hash
 from creditbank.ledger.store import LeafRow
 
@@ -30,6 +38,7 @@ __all__ = [
     "INDEX_ENTRY_TYPE",
     "IndexEntryFactory",
     "LearnerChains",
+    "PublishedIndex",
     "index_entry_body",
     "link_after",
     "replay_chains",
@@ -97,39 +106,116 @@ def replay_chains(
     return position + 1
 
 
+@dataclass(frozen=True)
+class PublishedIndex:
+    """The index as of a committed log size: the view whose root the entry at ``entry_index``
+    (the latest index entry, ``None`` if there is none yet) commits to."""
+
+    tree_size: int
+    entry_index: int | None
+    view: LearnerIndexView
+
+
+_HISTORY = 256
+
+
 class LearnerChains:
-    """The heads of every learner's chain, in step with the store up to :attr:`synced`."""
+    """The heads of every learner's chain, in step with the store up to :attr:`synced`.
+
+    One writer thread changes it (inside a log batch) while request threads read published
+    versions; a lock orders them, and readers only ever see :attr:`published` snapshots.
+    """
 
     def __init__(
         self, make_index_entry: IndexEntryFactory, on_appended: IndexEntryHook | None = None
     ) -> None:
         self.make_index_entry = make_index_entry
         self.on_appended = on_appended
-        self.index = LearnerIndex()
-        self.synced = 0
+        self.lock = threading.RLock()
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Forget everything; the next batch (or read) rebuilds from the stored leaves."""
+        with self.lock:
+            self.index = LearnerIndex()
+            self.synced = 0
+            self.published: PublishedIndex | None = None
+            self._history: OrderedDict[int, LearnerIndexView] = OrderedDict()
+            self._last_entry: int | None = None
+            self._pending_entry: int | None = None
+            self.writing = False
+
+    def _remember(self, entry_index: int) -> None:
+        self._last_entry = entry_index
+        self._history[entry_index] = self.index.snapshot()
+        while len(self._history) > _HISTORY:
+            self._history.popitem(last=False)
 
     def catch_up(self, rows: Callable[[int, int], Iterable[LeafRow]], size: int) -> None:
         """Apply the leaves other writers appended since :attr:`synced` (under the writers' lock)."""
-        if self.synced > size:
-            self.invalidate()
-        if self.synced < size:
-            replay_chains(rows(self.synced, size), self.index)
-            self.synced = size
+        with self.lock:
+            if self.synced > size:
+                self.invalidate()
+            if self.synced < size:
+                replay_chains(
+                    rows(self.synced, size),
+                    self.index,
+                    on_index_entry=lambda position, _body: self._remember(position),
+                )
+                self.synced = size
+            self._publish()
 
-    def invalidate(self) -> None:
-        """Forget everything; the next batch rebuilds from the stored leaves."""
-        self.index = LearnerIndex()
-        self.synced = 0
+    def _publish(self) -> None:
+        view = self._history.get(self._last_entry) if self._last_entry is not None else None
+        self.published = PublishedIndex(
+            self.synced, self._last_entry, view if view is not None else LearnerIndexView()
+        )
+
+    def current(self, rows: Callable[[int, int], Iterable[LeafRow]], size: int) -> PublishedIndex:
+        """The newest published index, brought up to ``size`` unless a batch is mid-commit."""
+        with self.lock:
+            if not self.writing and (self.published is None or self.published.tree_size < size):
+                self.catch_up(rows, size)
+            if self.published is None:
+                raise StorageError("the learner index is being rebuilt; try again")
+            return self.published
+
+    def view_at(
+        self, entry_index: int, rows: Callable[[int, int], Iterable[LeafRow]]
+    ) -> LearnerIndexView:
+        """The index as the entry at ``entry_index`` committed it (rebuilt if not remembered)."""
+        with self.lock:
+            found = self._history.get(entry_index)
+        if found is not None:
+            return found
+        rebuilt = LearnerIndex()
+        replay_chains(rows(0, entry_index), rebuilt)
+        return rebuilt.snapshot()
 
     def head(self, learner: str, staged: Mapping[str, IndexValue]) -> IndexValue | None:
         found = staged.get(learner)
         return found if found is not None else self.index.get(learner)
 
     def commit(self, staged: Mapping[str, IndexValue]) -> bytes:
-        """Apply a batch's staged heads to the index; return the new root."""
-        for learner, value in staged.items():
-            self.index.set(learner_key_hash(learner), value)
-        return self.index.root()
+        """Apply a batch's staged heads to the index; return the new root (writer, in a batch)."""
+        with self.lock:
+            self.writing = True
+            for learner, value in staged.items():
+                self.index.set(learner_key_hash(learner), value)
+            return self.index.root()
+
+    def appended_entry(self, entry_index: int) -> None:
+        self._pending_entry = entry_index
+
+    def committed(self, size: int) -> None:
+        """The batch's transaction committed at ``size``: publish what it did."""
+        with self.lock:
+            if self._pending_entry is not None:
+                self._remember(self._pending_entry)
+                self._pending_entry = None
+            self.synced = size
+            self.writing = False
+            self._publish()
 
 
 #: ``(index, learner, seq, prev, leaf hash)`` for a chained leaf, or

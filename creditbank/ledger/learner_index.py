@@ -38,6 +38,7 @@ __all__ = [
     "EMPTY",
     "IndexValue",
     "LearnerIndex",
+    "LearnerIndexView",
     "MapProof",
     "learner_key_hash",
     "verify_map_proof",
@@ -124,11 +125,14 @@ class _Leaf:
 
 
 class _Node:
-    __slots__ = ("hash", "left", "right")
+    __slots__ = ("gen", "hash", "left", "right")
 
-    def __init__(self, left: _Leaf | _Node | None, right: _Leaf | _Node | None) -> None:
+    def __init__(
+        self, left: _Leaf | _Node | None, right: _Leaf | _Node | None, gen: int = 0
+    ) -> None:
         self.left = left
         self.right = right
+        self.gen = gen  # nodes of older generations may be shared with snapshots: never mutated
         self.hash: bytes | None = None
 
 
@@ -146,15 +150,15 @@ def _hash_of(node: _Tree) -> bytes:
     return node.hash
 
 
-def _join(a: _Leaf, b: _Leaf, depth: int) -> _Node:
+def _join(a: _Leaf, b: _Leaf, depth: int, gen: int) -> _Node:
     """The subtree at ``depth`` holding exactly the two leaves ``a`` and ``b``."""
     split = depth
     while _bit(a.key_int, split) == _bit(b.key_int, split):
         split += 1
     left, right = (b, a) if _bit(a.key_int, split) else (a, b)
-    node = _Node(left, right)
+    node = _Node(left, right, gen)
     for level in range(split - 1, depth - 1, -1):
-        node = _Node(None, node) if _bit(a.key_int, level) else _Node(node, None)
+        node = _Node(None, node, gen) if _bit(a.key_int, level) else _Node(node, None, gen)
     return node
 
 
@@ -204,58 +208,15 @@ class MapProof:
         )
 
 
-class LearnerIndex:
-    """The map in memory. Hashes are computed lazily, so a batch of updates costs one pass."""
+class LearnerIndexView:
+    """One immutable version of the map: its root and proofs. Cheap to keep (shared subtrees)."""
 
-    def __init__(self) -> None:
-        self._root: _Tree = None
-        self._values: dict[bytes, IndexValue] = {}
+    def __init__(self, root: _Tree = None, size: int = 0) -> None:
+        self._root = root
+        self._size = size
 
     def __len__(self) -> int:
-        return len(self._values)
-
-    def get(self, learner_key: str) -> IndexValue | None:
-        return self._values.get(learner_key_hash(learner_key))
-
-    def items(self) -> Iterable[tuple[bytes, IndexValue]]:
-        return self._values.items()
-
-    def record(self, learner_key: str, index: int, leaf_hash: bytes) -> IndexValue:
-        """Account one more entry of this learner, at ``index`` with ``leaf_hash``."""
-        key = learner_key_hash(learner_key)
-        old = self._values.get(key)
-        value = IndexValue((old.count if old else 0) + 1, index, leaf_hash)
-        self.set(key, value)
-        return value
-
-    def set(self, key: bytes, value: IndexValue) -> None:
-        if len(key) != 32:
-            raise ValueError("map keys are 32 bytes")
-        self._values[key] = value
-        new = _Leaf(key, value)
-        if self._root is None:
-            self._root = new
-            return
-        parent: _Node | None = None
-        node: _Tree = self._root
-        depth = 0
-        while isinstance(node, _Node):
-            node.hash = None
-            parent = node
-            node = node.right if _bit(new.key_int, depth) else node.left
-            depth += 1
-        if node is None:
-            replacement: _Leaf | _Node = new
-        elif node.key == key:
-            replacement = new
-        else:
-            replacement = _join(node, new, depth)
-        if parent is None:
-            self._root = replacement
-        elif _bit(new.key_int, depth - 1):
-            parent.right = replacement
-        else:
-            parent.left = replacement
+        return self._size
 
     def root(self) -> bytes:
         return _hash_of(self._root)
@@ -281,6 +242,71 @@ class LearnerIndex:
         if node.key == key:
             return node.value, MapProof(tuple(siblings), "leaf")
         return None, MapProof(tuple(siblings), "other", node.key, node.value.value_hash)
+
+
+class LearnerIndex(LearnerIndexView):
+    """The map, updated in place; :meth:`snapshot` freezes the current version in O(1)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._values: dict[bytes, IndexValue] = {}
+        self._gen = 1
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def get(self, learner_key: str) -> IndexValue | None:
+        return self._values.get(learner_key_hash(learner_key))
+
+    def items(self) -> Iterable[tuple[bytes, IndexValue]]:
+        return self._values.items()
+
+    def record(self, learner_key: str, index: int, leaf_hash: bytes) -> IndexValue:
+        """Account one more entry of this learner, at ``index`` with ``leaf_hash``."""
+        key = learner_key_hash(learner_key)
+        old = self._values.get(key)
+        value = IndexValue((old.count if old else 0) + 1, index, leaf_hash)
+        self.set(key, value)
+        return value
+
+    def set(self, key: bytes, value: IndexValue) -> None:
+        if len(key) != 32:
+            raise ValueError("map keys are 32 bytes")
+        self._values[key] = value
+        new = _Leaf(key, value)
+        gen = self._gen
+        parent: _Node | None = None
+        node: _Tree = self._root
+        depth = 0
+        # Walk down; a node of this generation is changed in place, an older one (perhaps in a
+        # snapshot) is copied first. Between snapshots every update is in place.
+        while isinstance(node, _Node):
+            if node.gen != gen:
+                node = _Node(node.left, node.right, gen)
+                self._attach(parent, depth, new.key_int, node)
+            else:
+                node.hash = None
+            parent = node
+            node = node.right if _bit(new.key_int, depth) else node.left
+            depth += 1
+        if node is None or node.key == key:
+            replacement: _Leaf | _Node = new
+        else:
+            replacement = _join(node, new, depth, gen)
+        self._attach(parent, depth, new.key_int, replacement)
+
+    def _attach(self, parent: _Node | None, depth: int, key_int: int, child: _Leaf | _Node) -> None:
+        if parent is None:
+            self._root = child
+        elif _bit(key_int, depth - 1):
+            parent.right = child
+        else:
+            parent.left = child
+
+    def snapshot(self) -> LearnerIndexView:
+        """Freeze the current version (O(1)): later updates copy the nodes they touch."""
+        self._gen += 1
+        return LearnerIndexView(self._root, len(self._values))
 
 
 def verify_map_proof(

@@ -246,6 +246,7 @@ class Batch:
         covered = self._compact.size
         body = index_entry_body(covered, root, len(self._chains.index))
         (appended,) = self.add_many([self._chains.make_index_entry(body, self.now)])
+        self._chains.appended_entry(appended.index)
         if self._chains.on_appended is not None:
             self._chains.on_appended(self, appended)
 
@@ -307,9 +308,11 @@ class Log:
             # The in-memory index moved ahead of a transaction that did not commit.
             if self.chains is not None and batch is not None and batch.index_changed:
                 self.chains.invalidate()
+            elif self.chains is not None:
+                self.chains.writing = False
             raise
-        if self.chains is not None and batch.result is not None:
-            self.chains.synced = batch.result.tree_size
+        if self.chains is not None and batch is not None:
+            self.chains.committed(batch.result.tree_size if batch.result else batch.start_size)
 
     def append(self, signed: Sequence[SignedEntry], *, now: datetime) -> AppendResult:
         """Append entries atomically and return them with the checkpoint that covers them."""

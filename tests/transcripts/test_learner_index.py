@@ -117,3 +117,22 @@ def test_empty_index() -> None:
     value, proof = index.prove("x")
     assert value is None and proof.terminal == "empty" and not proof.siblings
     verify_map_proof(EMPTY, "x", None, proof)
+
+
+@settings(max_examples=80, deadline=None)
+@given(events, events)
+def test_snapshots_do_not_move_when_the_index_does(before, after) -> None:
+    index = LearnerIndex()
+    for learner, position in before:
+        index.record(learner, position, _sha(f"{learner}/{position}".encode()))
+    model = dict(index.items())
+    frozen = index.snapshot()
+    root = frozen.root()
+    for learner, position in after:
+        index.record(learner, position, _sha(f"{learner}/{position}/2".encode()))
+    assert frozen.root() == root == naive_root(model)
+    assert index.root() == naive_root(dict(index.items()))
+    for learner, _ in before:
+        value, proof = frozen.prove(learner)
+        assert value == model[learner_key_hash(learner)]
+        verify_map_proof(root, learner, value, proof)
