@@ -53,6 +53,7 @@ from creditbank.errors import (
     StorageError,
 )
 from creditbank.ledger.chain import INDEX_ENTRY_TYPE, LearnerChains
+from creditbank.ledger.cosigned_store import CosignedStore
 from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
 from creditbank.ledger.log import Appended, Batch, Log
 from creditbank.ledger.sql import SqlTransaction
@@ -399,8 +400,9 @@ class CreditBank:
             )
 
     def transcript(self, learner_id: str) -> dict[str, Any]:
+        witnessed = CosignedStore(self.engine).latest()
         with Session(self.engine) as session:
-            return build_transcript(session, self.log, learner_id)
+            return build_transcript(session, self.log, learner_id, witnessed=witnessed)
 
     # --- credentials and personal data --------------------------------------------------------
 

@@ -46,6 +46,7 @@ from creditbank.ledger.canonical import canonical_bytes
 from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
 from creditbank.ledger.cosignature import CosignerVerifier, verify_cosignatures
 from creditbank.ledger.entry import Leaf, key_id_of
+from creditbank.ledger.learner_index import IndexValue
 from creditbank.ledger.log import Log
 from creditbank.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 
@@ -75,7 +76,7 @@ def _proven_entry(log: Log, index: int, leaf: Leaf, size: int) -> dict[str, Any]
     }
 
 
-def _learner_indices(session: Session, learner: LearnerRow) -> set[int]:
+def learner_indices(session: Session, learner: LearnerRow) -> set[int]:
     learner_id = learner.learner_id
     indices = {learner.registered_index}
     for cert in session.exec(select(CertificateRow).where(CertificateRow.learner_id == learner_id)):
@@ -129,7 +130,7 @@ def build_transcript(
     else:
         checkpoint = log.latest_checkpoint()
     size = checkpoint.tree_size
-    leaves = {i: log.leaf(i) for i in _learner_indices(session, learner) if i < size}
+    leaves = {i: log.leaf(i) for i in learner_indices(session, learner) if i < size}
     completeness: dict[str, Any] | None = None
     if published is not None and published.entry_index is not None:
         value, proof = published.view.prove(learner_id)
@@ -184,6 +185,8 @@ class ProvenCredits:
     complete_as_of: int | None = None
     #: Names of the witnesses whose cosignatures were required and verified.
     witnessed_by: list[str] = field(default_factory=list)
+    #: The learner's index value the completeness proof showed (for the currency check).
+    index_value: IndexValue | None = None
 
     @property
     def total_recognised(self) -> Decimal:
@@ -238,13 +241,19 @@ def verify_transcript(
         in_order.append((index, leaf))
     witnessed_by = _check_witnesses(doc, checkpoint, trusted, witnesses, threshold)
     complete_as_of: int | None = None
+    index_value: IndexValue | None = None
     completeness = doc.get("completeness") if doc["format"] == TRANSCRIPT_FORMAT else None
     if completeness is not None:
         proven = _check_completeness(learner_id, completeness, dict(in_order), in_order)
-        complete_as_of = proven.tree_size
+        complete_as_of, index_value = proven.tree_size, proven.value
     leaves = sorted(in_order, key=lambda pair: pair[0])
     summary = _summarise(learner_id, checkpoint.size, leaves)
-    return replace(summary, complete_as_of=complete_as_of, witnessed_by=witnessed_by)
+    return replace(
+        summary,
+        complete_as_of=complete_as_of,
+        witnessed_by=witnessed_by,
+        index_value=index_value,
+    )
 
 
 def _proven_leaf(raw: Any, what: str, checkpoint: Checkpoint) -> tuple[int, Leaf]:

@@ -21,6 +21,13 @@ from rich.console import Console
 from rich.table import Table
 
 from creditbank.accounts.transcript import ProvenCredits, verify_transcript
+from creditbank.cli.transcript_online import (
+    CHANGED_SINCE,
+    check_online,
+    parse_witnesses,
+    report_completeness,
+    report_currency,
+)
 from creditbank.client import CreditbankClient, EntrySigner, Receipt
 from creditbank.config import Settings
 from creditbank.errors import InputError, KeyFormatError
@@ -283,6 +290,18 @@ def register(app: typer.Typer) -> None:
                 "--log-key", help="The log's verifier key (name+hex8+base64), or a file with it."
             ),
         ],
+        witness: Annotated[
+            list[str] | None,
+            typer.Option("--witness", help="A witness verifier key to require (repeatable)."),
+        ] = None,
+        threshold: Annotated[
+            int | None,
+            typer.Option("--witness-threshold", min=1, help="Cosignatures needed (default all)."),
+        ] = None,
+        online: Annotated[
+            str | None,
+            typer.Option("--online", help="Also check with this server whether it changed since."),
+        ] = None,
     ) -> None:
         """Check a transcript offline and print the credits it proves.
 
@@ -293,7 +312,10 @@ def register(app: typer.Typer) -> None:
             bundle = json.loads(file.read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot read {file} as JSON: {exc}") from exc
-        proven = verify_transcript(bundle, [_read_vkey(log_key)])
+        trusted = [_read_vkey(log_key)]
+        proven = verify_transcript(
+            bundle, trusted, witnesses=parse_witnesses(witness or []), threshold=threshold
+        )
         console = Console()
         console.print(
             f"transcript of {proven.learner_id}: {proven.entries} entries verified against a "
@@ -307,6 +329,12 @@ def register(app: typer.Typer) -> None:
                 "reversed conversions (not counted): " + ", ".join(proven.reversed_conversions),
                 highlight=False,
             )
+        report_completeness(console, proven)
+        if online is not None:
+            currency = check_online(online, bundle, proven, trusted)
+            report_currency(console, currency)
+            if currency.changed:
+                raise typer.Exit(CHANGED_SINCE)
 
     # --- any role -----------------------------------------------------------------------------
 

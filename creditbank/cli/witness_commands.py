@@ -20,13 +20,14 @@ from creditbank.config import Settings
 from creditbank.errors import InputError, KeyFormatError
 from creditbank.ledger.checkpoint import NoteVerifier
 from creditbank.ledger.cosignature import Cosigner, CosignerVerifier
+from creditbank.ledger.cosigned_store import CosignedStore
 from creditbank.ledger.database import make_engine
 from creditbank.ledger.keys import generate_key, load_private_key, save_private_key
 from creditbank.ledger.log import Log
 from creditbank.ledger.sql import SqlLogStore
 from creditbank.witness.core import Witness
 from creditbank.witness.state import WitnessState
-from creditbank.witness.submit import CosignedStore, WitnessEndpoint, cosign_latest
+from creditbank.witness.submit import WitnessEndpoint, cosign_latest
 
 __all__ = ["witness_app"]
 

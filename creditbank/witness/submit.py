@@ -13,16 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
-import sqlalchemy as sa
-from sqlalchemy import Engine
-from sqlmodel import SQLModel
 
-from creditbank.errors import CreditbankError, NotFoundError, WitnessRefusal
+from creditbank.errors import CreditbankError, WitnessRefusal
 from creditbank.ledger.cosignature import (
     CosignerVerifier,
     add_signature_lines,
     verify_cosignatures,
 )
+from creditbank.ledger.cosigned_store import CosignedStore
 from creditbank.ledger.log import Log
 from creditbank.witness.core import render_add_checkpoint
 
@@ -33,15 +31,6 @@ __all__ = [
     "cosign_latest",
     "request_cosignature",
 ]
-
-#: On SQLModel's metadata, so the schema test compares it with its migration.
-cosigned_table = sa.Table(
-    "log_cosigned_checkpoints",
-    SQLModel.metadata,
-    sa.Column("tree_size", sa.BigInteger(), primary_key=True),
-    sa.Column("note", sa.Text(), nullable=False),
-    sa.Column("witnesses", sa.Integer(), nullable=False),
-)
 
 
 @dataclass
@@ -102,31 +91,6 @@ def request_cosignature(
             line for line in answer.text.splitlines() if line.split(" ")[1] == witness.verifier.name
         )
     raise WitnessRefusal(f"witness {witness.verifier.name} kept answering 409", status=409)
-
-
-class CosignedStore:
-    """The latest cosigned checkpoint per tree size (table ``log_cosigned_checkpoints``)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def save(self, size: int, note: str, witnesses: int) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(sa.delete(cosigned_table).where(cosigned_table.c.tree_size == size))
-            conn.execute(
-                sa.insert(cosigned_table).values(tree_size=size, note=note, witnesses=witnesses)
-            )
-
-    def latest(self) -> tuple[int, str]:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(cosigned_table.c.tree_size, cosigned_table.c.note)
-                .order_by(cosigned_table.c.tree_size.desc())
-                .limit(1)
-            ).first()
-        if row is None:
-            raise NotFoundError("no checkpoint has been cosigned by a witness yet")
-        return int(row[0]), str(row[1])
 
 
 def cosign_latest(

@@ -10,8 +10,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 import creditbank.accounts.tables  # noqa: F401  (registers the read models)
+import creditbank.ledger.cosigned_store  # noqa: F401  (cosigned checkpoints, h5)
 import creditbank.ledger.sql  # noqa: F401  (registers the log tables)
-import creditbank.witness.submit  # noqa: F401  (registers the cosigned checkpoints, h5)
 from creditbank.accounts.schema import current_revision, head_revision, upgrade
 
 

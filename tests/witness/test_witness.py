@@ -22,13 +22,14 @@ from creditbank.ledger.cosignature import (
     add_signature_lines,
     verify_cosignatures,
 )
+from creditbank.ledger.cosigned_store import CosignedStore
 from creditbank.ledger.entry import Entry, sign_entry
 from creditbank.ledger.log import Log
 from creditbank.ledger.memory import MemoryLogStore
 from creditbank.witness.core import Witness, render_add_checkpoint
 from creditbank.witness.server import create_witness_app
 from creditbank.witness.state import WitnessState
-from creditbank.witness.submit import CosignedStore, WitnessEndpoint, cosign_latest
+from creditbank.witness.submit import WitnessEndpoint, cosign_latest
 
 ORIGIN = "creditbank.test/witnessed"
 NOW = datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
@@ -230,7 +231,7 @@ def test_cosignature_lines_are_checked_and_tampering_fails(log_signer) -> None:
 def test_cosigned_store_keeps_the_latest(tmp_path: Path) -> None:
     from sqlalchemy import create_engine
 
-    from creditbank.witness.submit import cosigned_table
+    from creditbank.ledger.cosigned_store import cosigned_table
 
     engine = create_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
     cosigned_table.create(engine)
