@@ -22,8 +22,8 @@ from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, select
 
+from creditbank.accounts.kinds import parse_body
 from creditbank.accounts.projection import apply_entry
-from creditbank.accounts.schemas import parse_body
 from creditbank.accounts.tables import PROJECTION_TABLES, ProjectionStateRow
 from creditbank.errors import CreditbankError, TamperError
 from creditbank.ledger.entry import Leaf
