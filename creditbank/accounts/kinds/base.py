@@ -113,6 +113,8 @@ class Kind:
     cascade: Callable[[Snapshot, Any], set[str]] = no_cascade
     #: Whether the entry travels with a learner's identity (kept off the log).
     carries_identity: bool = False
+    #: h5: any actor whose role may sign it may also post it with its own token (its own keys).
+    self_service: bool = False
 
     @property
     def path_fields(self) -> tuple[str, ...]:
