@@ -48,7 +48,15 @@ from creditbank.ledger.cosignature import CosignerVerifier, verify_cosignatures
 from creditbank.ledger.entry import Leaf, key_id_of
 from creditbank.ledger.learner_index import IndexValue
 from creditbank.ledger.log import Log
-from creditbank.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from creditbank.ledger.merkle import (
+    NodeId,
+    inclusion_proof_from_nodes,
+    leaf_hash,
+    nodes_for_inclusion,
+    verify_consistency,
+    verify_inclusion,
+)
+from creditbank.ledger.sql import LogEntryRow, SqlLogStore
 
 __all__ = [
     "TRANSCRIPT_FORMAT",
@@ -67,13 +75,43 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _proven_entry(log: Log, index: int, leaf: Leaf, size: int) -> dict[str, Any]:
-    return {
-        "index": index,
-        "leaf": leaf.to_json(),
-        "leaf_hash": _b64(leaf_hash(leaf.data)),
-        "inclusion_proof": [_b64(h) for h in log.inclusion_proof(index, size)],
-    }
+def _fetch_leaves(session: Session, log: Log, indices: Iterable[int]) -> dict[int, Leaf]:
+    """Many leaves in one query (a learner's entries are scattered over the log)."""
+    wanted = sorted(set(indices))
+    if not isinstance(log.store, SqlLogStore):
+        return {i: log.leaf(i) for i in wanted}
+    found: dict[int, Leaf] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        stmt = select(LogEntryRow.idx, LogEntryRow.leaf).where(col(LogEntryRow.idx).in_(chunk))
+        for index, data in session.exec(stmt):
+            found[index] = Leaf.from_bytes(bytes(data))
+    missing = set(wanted) - set(found)
+    if missing:
+        raise StorageError(f"entries {sorted(missing)[:5]} are missing from the log")
+    return found
+
+
+def _proven_entries(log: Log, leaves: dict[int, Leaf], size: int) -> list[dict[str, Any]]:
+    """Every entry with its inclusion proof; the tree nodes of all proofs in one read."""
+    wanted = {node for index in leaves for node in nodes_for_inclusion(index, size)}
+    nodes = log.store.nodes(wanted)
+
+    def lookup(node: NodeId) -> bytes:
+        try:
+            return nodes[node]
+        except KeyError:
+            raise StorageError(f"tree node {node} is missing from the store") from None
+
+    return [
+        {
+            "index": index,
+            "leaf": leaves[index].to_json(),
+            "leaf_hash": _b64(leaf_hash(leaves[index].data)),
+            "inclusion_proof": [_b64(h) for h in inclusion_proof_from_nodes(index, size, lookup)],
+        }
+        for index in sorted(leaves)
+    ]
 
 
 def learner_indices(session: Session, learner: LearnerRow) -> set[int]:
@@ -101,11 +139,14 @@ def _add_authority(session: Session, log: Log, leaves: dict[int, Leaf], size: in
         seen |= pending
         stmt = select(ActorKeyRow).where(col(ActorKeyRow.actor_id).in_(pending))
         pending = set()
+        needed: list[int] = []
         for key in session.exec(stmt):
             for index in (key.added_index, key.revoked_index):
                 if index is not None and index < size and index not in leaves:
-                    leaves[index] = log.leaf(index)
-                    pending.add(leaves[index].entry.actor)
+                    needed.append(index)
+        for index, leaf in _fetch_leaves(session, log, needed).items():
+            leaves[index] = leaf
+            pending.add(leaf.entry.actor)
         pending -= seen
 
 
@@ -130,7 +171,7 @@ def build_transcript(
     else:
         checkpoint = log.latest_checkpoint()
     size = checkpoint.tree_size
-    leaves = {i: log.leaf(i) for i in learner_indices(session, learner) if i < size}
+    leaves = _fetch_leaves(session, log, (i for i in learner_indices(session, learner) if i < size))
     completeness: dict[str, Any] | None = None
     if published is not None and published.entry_index is not None:
         value, proof = published.view.prove(learner_id)
@@ -141,7 +182,7 @@ def build_transcript(
                 f"index has {value.count if value else 0}; run `creditbank verify`"
             )
         entry_index = published.entry_index
-        leaves[entry_index] = log.leaf(entry_index)
+        leaves.update(_fetch_leaves(session, log, [entry_index]))
         completeness = {
             "index_entry": entry_index,
             "value": value.to_json() if value else None,
@@ -159,7 +200,7 @@ def build_transcript(
         },
         "checkpoint": checkpoint.note,
         "tree_size": size,
-        "entries": [_proven_entry(log, i, leaves[i], size) for i in sorted(leaves)],
+        "entries": _proven_entries(log, leaves, size),
         "completeness": completeness,
     }
     if witnessed is not None and 0 < witnessed[0] <= size:
