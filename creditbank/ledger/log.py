@@ -227,7 +227,7 @@ class Batch:
                     index = compact.size
                     if learner is not None and self._chains is not None:
                         link = link_after(learner, self._chains.head(learner, heads))
-                        leaf = Leaf.wrap_at(leaf.signed, leaf.integrated_at, link)
+                        leaf = leaf.with_chain(link)
                         hashed = leaf_hash(leaf.data)
                         heads[learner] = IndexValue(link.seq, index, hashed)
                     nodes.extend(compact.append(hashed))

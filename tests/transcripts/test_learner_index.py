@@ -136,3 +136,33 @@ def test_snapshots_do_not_move_when_the_index_does(before, after) -> None:
         value, proof = frozen.prove(learner)
         assert value == model[learner_key_hash(learner)]
         verify_map_proof(root, learner, value, proof)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,20}", fullmatch=True),
+    st.integers(1, 10**9),
+    st.binary(min_size=32, max_size=32),
+)
+def test_splicing_a_link_into_a_leaf_is_its_canonical_encoding(learner, seq, prev) -> None:
+    from datetime import UTC, datetime
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from creditbank.ledger.entry import Entry, Leaf, LearnerLink, sign_entry
+
+    signed = sign_entry(
+        Entry.create(
+            type="credit.earned",
+            actor="reg-1",
+            nonce="nonce-0001",
+            body={"learner_id": learner, "n": seq},
+            claimed_at=datetime(2026, 1, 1, tzinfo=UTC),
+        ),
+        Ed25519PrivateKey.generate(),
+    )
+    leaf = Leaf.wrap_at(signed, "2026-01-01T00:00:00.000000Z")
+    link = LearnerLink(learner, seq, None if seq == 1 else prev)
+    spliced = leaf.with_chain(link)
+    assert spliced.data == Leaf.wrap_at(signed, leaf.integrated_at, link).data
+    assert Leaf.from_bytes(spliced.data).chain == link
