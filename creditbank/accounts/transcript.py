@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -75,24 +76,42 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _fetch_leaves(session: Session, log: Log, indices: Iterable[int]) -> dict[int, Leaf]:
+@dataclass(frozen=True)
+class _Stored:
+    """A stored leaf as the builder needs it: its bytes and their JSON. The bundle's reader checks
+    everything; the builder only copies (the audit checks what the store holds)."""
+
+    data: bytes
+    obj: dict[str, Any]
+
+    @property
+    def actor(self) -> str:
+        return str(self.obj["entry"]["actor"])
+
+    @property
+    def chained(self) -> bool:
+        return "chain" in self.obj
+
+
+def _fetch_leaves(session: Session, log: Log, indices: Iterable[int]) -> dict[int, _Stored]:
     """Many leaves in one query (a learner's entries are scattered over the log)."""
     wanted = sorted(set(indices))
     if not isinstance(log.store, SqlLogStore):
-        return {i: log.leaf(i) for i in wanted}
-    found: dict[int, Leaf] = {}
+        return {i: _Stored(log.leaf(i).data, log.leaf(i).to_json()) for i in wanted}
+    found: dict[int, _Stored] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         stmt = select(LogEntryRow.idx, LogEntryRow.leaf).where(col(LogEntryRow.idx).in_(chunk))
         for index, data in session.exec(stmt):
-            found[index] = Leaf.from_bytes(bytes(data))
+            raw = bytes(data)
+            found[index] = _Stored(raw, json.loads(raw))
     missing = set(wanted) - set(found)
     if missing:
         raise StorageError(f"entries {sorted(missing)[:5]} are missing from the log")
     return found
 
 
-def _proven_entries(log: Log, leaves: dict[int, Leaf], size: int) -> list[dict[str, Any]]:
+def _proven_entries(log: Log, leaves: dict[int, _Stored], size: int) -> list[dict[str, Any]]:
     """Every entry with its inclusion proof; the tree nodes of all proofs in one read."""
     wanted = {node for index in leaves for node in nodes_for_inclusion(index, size)}
     nodes = log.store.nodes(wanted)
@@ -106,7 +125,7 @@ def _proven_entries(log: Log, leaves: dict[int, Leaf], size: int) -> list[dict[s
     return [
         {
             "index": index,
-            "leaf": leaves[index].to_json(),
+            "leaf": leaves[index].obj,
             "leaf_hash": _b64(leaf_hash(leaves[index].data)),
             "inclusion_proof": [_b64(h) for h in inclusion_proof_from_nodes(index, size, lookup)],
         }
@@ -130,10 +149,10 @@ def learner_indices(session: Session, learner: LearnerRow) -> set[int]:
     return indices
 
 
-def _add_authority(session: Session, log: Log, leaves: dict[int, Leaf], size: int) -> None:
+def _add_authority(session: Session, log: Log, leaves: dict[int, _Stored], size: int) -> None:
     """The chain of authority: the key entries of every signer, then of whoever signed those,
     up to the self-signed genesis of the system actor."""
-    pending = {leaf.entry.actor for leaf in leaves.values()}
+    pending = {leaf.actor for leaf in leaves.values()}
     seen: set[str] = set()
     while pending:
         seen |= pending
@@ -146,7 +165,7 @@ def _add_authority(session: Session, log: Log, leaves: dict[int, Leaf], size: in
                     needed.append(index)
         for index, leaf in _fetch_leaves(session, log, needed).items():
             leaves[index] = leaf
-            pending.add(leaf.entry.actor)
+            pending.add(leaf.actor)
         pending -= seen
 
 
@@ -175,7 +194,7 @@ def build_transcript(
     completeness: dict[str, Any] | None = None
     if published is not None and published.entry_index is not None:
         value, proof = published.view.prove(learner_id)
-        chained = sum(1 for leaf in leaves.values() if leaf.chain is not None)
+        chained = sum(1 for leaf in leaves.values() if leaf.chained)
         if (value.count if value else 0) != chained:
             raise StorageError(
                 f"the read models list {chained} chained entries of {learner_id} but the learner "
