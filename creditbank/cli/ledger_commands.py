@@ -414,7 +414,8 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"OK: {report.tree_size} entries, root {report.root_hash.hex()}, "
             f"{report.checkpoints_checked} checkpoints and "
-            f"{report.signatures_checked} entry signatures checked",
+            f"{report.signatures_checked} entry signatures checked; every learner chain and "
+            f"{report.index_entries_checked} learner index roots rebuilt",
             highlight=False,
         )
         if authority is not None:
