@@ -192,7 +192,10 @@ def build_transcript(
     size = checkpoint.tree_size
     leaves = _fetch_leaves(session, log, (i for i in learner_indices(session, learner) if i < size))
     completeness: dict[str, Any] | None = None
-    if published is not None and published.entry_index is not None:
+    # Entries appended before the log kept chains (an older log) carry no link: then the bundle
+    # cannot prove completeness, and says nothing about it (verified as "not proven complete").
+    legacy = any(not leaf.chained for leaf in leaves.values())
+    if published is not None and published.entry_index is not None and not legacy:
         value, proof = published.view.prove(learner_id)
         chained = sum(1 for leaf in leaves.values() if leaf.chained)
         if (value.count if value else 0) != chained:

@@ -133,3 +133,20 @@ def test_a_learner_with_no_entries_beyond_registration(sqlite_world: World) -> N
     bundle = _bundle(sqlite_world, "L-7")
     proven = verify_transcript(bundle, _key(sqlite_world))
     assert proven.complete_as_of is not None and proven.entries >= 1
+
+
+def test_a_learner_with_entries_from_before_chains_is_not_proven_complete(
+    sqlite_world: World,
+) -> None:
+    """A log written before chains existed: its learners' transcripts still verify, and say
+    they are not proven complete instead of failing."""
+    world = sqlite_world
+    chains = world.bank.log.chains
+    world.bank.log.chains = None  # as the code before issue 11 appended
+    world.register_learner("L-old")
+    world.bank.log.chains = chains
+    world.credit("CR-1", "L-old", "SSPU", "MA101", "4", 88)  # chained from here on
+    bundle = _bundle(world, "L-old")
+    assert bundle["completeness"] is None
+    proven = verify_transcript(bundle, _key(world))
+    assert proven.complete_as_of is None and proven.entries >= 2
