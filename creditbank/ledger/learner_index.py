@@ -86,9 +86,9 @@ class IndexValue:
             raise EntryFormatError("an index value has count, head_index and head_leaf_hash")
         count, head = obj["count"], obj["head_index"]
         if not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (count, head)
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**63 for v in (count, head)
         ):
-            raise EntryFormatError("index value count and head_index are non-negative integers")
+            raise EntryFormatError("index value count and head_index are integers in 0 .. 2^63-1")
         return cls(count, head, _hash_from_b64(obj["head_leaf_hash"], "head_leaf_hash"))
 
 
