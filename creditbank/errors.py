@@ -213,3 +213,16 @@ class PermissionDenied(AuthError):
 
 class StorageError(CreditbankError):
     """The database is missing, not initialised, or in a state the code cannot work with."""
+
+
+# --- h5: witnesses and transcripts --------------------------------------------------------------
+
+
+class WitnessRefusal(CreditbankError):
+    """A witness refused a checkpoint (C2SP tlog-witness). ``status`` is the HTTP status the spec
+    prescribes; ``latest_size`` is the witness's size on record for a 409."""
+
+    def __init__(self, message: str, *, status: int, latest_size: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.latest_size = latest_size

@@ -8,11 +8,13 @@ index 0, the system actor's self-signed genesis. An auditor runs it with ``credi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from creditbank.accounts.kinds import KINDS
-from creditbank.errors import CreditbankError, TamperError
+from creditbank.accounts.kinds.common import check_key_authority
+from creditbank.errors import CreditbankError, PermissionDenied, TamperError
 from creditbank.ledger.entry import Leaf, key_id_of
 from creditbank.ledger.store import LogStore
 
@@ -66,6 +68,8 @@ def audit_authority(
                     f"{entry.type}",
                     index=row.index,
                 )
+        if entry.type in ("actor.key_added", "actor.key_revoked"):
+            _check_key_change(row.index, entry.type, body, entry.actor, roles.get(entry.actor))
         if entry.type == "actor.registered":
             roles[body["actor_id"]] = body["role"]
             keys[key_id_of(body["public_key"])] = body["actor_id"]
@@ -80,3 +84,15 @@ def audit_authority(
     if progress is not None:
         progress(size)
     return AuthorityReport(entries=size, actors=len(roles), keys=seen_keys)
+
+
+def _check_key_change(
+    index: int, entry_type: str, body: Mapping[str, Any], signer: str, role: str | None
+) -> None:
+    """Key authority (h5): the rules admission enforces, re-checked from the log alone."""
+    try:
+        check_key_authority(
+            str(body.get("actor_id")), signer, added=entry_type == "actor.key_added", role=role
+        )
+    except PermissionDenied as exc:
+        raise TamperError(f"entry {index}: {exc}", index=index) from None

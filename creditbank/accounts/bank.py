@@ -56,8 +56,10 @@ from creditbank.errors import (
     StorageError,
 )
 from creditbank.ledger import SqlTransaction
+from creditbank.ledger.chain import INDEX_ENTRY_TYPE, LearnerChains
+from creditbank.ledger.cosigned_store import CosignedStore
 from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
-from creditbank.ledger.log import Batch, Log
+from creditbank.ledger.log import Appended, Batch, Log
 from creditbank.mapping import Catalog, Holdings, Mapping, Plan, Programme, plan
 
 __all__ = ["SYSTEM_ACTOR", "CreditBank", "Receipt", "Submission"]
@@ -81,6 +83,23 @@ class CreditBank:
         self.programmes = tuple(programmes)
         self.clock = clock
         self._catalog_cache: tuple[tuple[int, int, int], Catalog] | None = None
+        # h5 (issue 11): the log chains each learner's entries and commits the learner index.
+        if log.chains is None and log.signer is not None:
+            log.chains = LearnerChains(self._index_entry, self._project_index_entry)
+
+    def _index_entry(self, body: dict[str, Any], now: datetime) -> SignedEntry:
+        entry = Entry.create(
+            type=INDEX_ENTRY_TYPE,
+            actor=SYSTEM_ACTOR,
+            nonce=f"learner-index-{body['tree_size']}",
+            claimed_at=now,
+            body=body,
+        )
+        return sign_entry(entry, self._system_key())
+
+    def _project_index_entry(self, batch: Batch, appended: Appended) -> None:
+        body = parse_body(appended.leaf.entry.type, appended.leaf.entry.body)
+        apply_entry(self._session(batch), appended.index, appended.leaf, body)
 
     # --- the catalogue as the log has built it ------------------------------------------------
 
@@ -337,8 +356,9 @@ class CreditBank:
             )
 
     def transcript(self, learner_id: str) -> dict[str, Any]:
+        witnessed = CosignedStore(self.engine).latest()
         with Session(self.engine) as session:
-            return build_transcript(session, self.log, learner_id)
+            return build_transcript(session, self.log, learner_id, witnessed=witnessed)
 
     # --- credentials and personal data --------------------------------------------------------
 

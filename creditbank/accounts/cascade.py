@@ -83,7 +83,8 @@ def reverse_dependents(
                 ),
                 system_key,
             )
-            result = batch.add(signed)
+            # h5: a reversal is about the conversion's learner; the log chains it there.
+            result = batch.add(signed, learner=conversion.learner_id)
             project(result.index, result.leaf, body)
             appended.append(result.index)
             rows = session.exec(

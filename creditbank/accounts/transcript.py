@@ -1,19 +1,25 @@
-"""Verifiable transcripts: a learner's entries with the proofs that they are in the log.
+"""Verifiable transcripts: a learner's entries with the proofs that they are in the log, and all.
 
 A transcript is a JSON bundle a worker can hand to an employer or another university. It holds the
 learner's entries (leaf objects), an RFC 9162 inclusion proof for each, the signed checkpoint they
 are proven against, and the registrations of every actor who signed them (so that the checker can
 see each signing key belonged to its actor). :func:`verify_transcript` checks it offline with
 nothing but the log's verifier key: no server, no database, no trust in us.
+
+Version 2 (``creditbank-transcript/v2``) adds ``completeness``: the learner index entry covering
+the checkpoint, its inclusion proof, and the learner's map proof under its root; with the chain
+link in every leaf this proves the bundle holds *every* entry about the learner as of that tree
+size (see :mod:`creditbank.accounts.completeness`), and optionally ``witnessed``: a checkpoint
+cosigned by witnesses and a consistency proof from it. Version 1 bundles still verify, reported as
+not proven complete. The format is documented in ``docs/transcripts.md``.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -25,36 +31,97 @@ from creditbank.accounts.tables import (
     CreditRow,
     LearnerRow,
 )
-from creditbank.errors import (
-    CreditbankError,
-    EntryFormatError,
-    NotFoundError,
-    ProofError,
-    SignatureError,
+from creditbank.accounts.transcript_verify import (
+    TRANSCRIPT_FORMAT,
+    TRANSCRIPT_V1,
+    ProvenCredits,
+    verify_transcript,
 )
-from creditbank.ledger.canonical import canonical_bytes
-from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
-from creditbank.ledger.entry import Leaf, key_id_of
+from creditbank.errors import (
+    NotFoundError,
+    StorageError,
+)
+from creditbank.ledger import LogEntryRow, SqlLogStore
 from creditbank.ledger.log import Log
-from creditbank.ledger.merkle import leaf_hash, verify_inclusion
+from creditbank.ledger.merkle import (
+    NodeId,
+    inclusion_proof_from_nodes,
+    leaf_hash,
+    nodes_for_inclusion,
+)
 
-__all__ = ["TRANSCRIPT_FORMAT", "ProvenCredits", "build_transcript", "verify_transcript"]
-
-TRANSCRIPT_FORMAT = "creditbank-transcript/v1"
-_ACTOR_TYPES = ("actor.registered", "actor.key_added", "actor.key_revoked")
+__all__ = [
+    "TRANSCRIPT_FORMAT",
+    "TRANSCRIPT_V1",
+    "ProvenCredits",
+    "build_transcript",
+    "verify_transcript",
+]
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def build_transcript(session: Session, log: Log, learner_id: str) -> dict[str, Any]:
-    """Collect a learner's entries and prove each against the latest checkpoint."""
-    learner = session.get(LearnerRow, learner_id)
-    if learner is None:
-        raise NotFoundError(f"learner {learner_id!r} is not registered")
-    checkpoint = log.latest_checkpoint()
-    size = checkpoint.tree_size
+@dataclass(frozen=True)
+class _Stored:
+    """A stored leaf as the builder needs it: its bytes and their JSON. The bundle's reader checks
+    everything; the builder only copies (the audit checks what the store holds)."""
+
+    data: bytes
+    obj: dict[str, Any]
+
+    @property
+    def actor(self) -> str:
+        return str(self.obj["entry"]["actor"])
+
+    @property
+    def chained(self) -> bool:
+        return "chain" in self.obj
+
+
+def _fetch_leaves(session: Session, log: Log, indices: Iterable[int]) -> dict[int, _Stored]:
+    """Many leaves in one query (a learner's entries are scattered over the log)."""
+    wanted = sorted(set(indices))
+    if not isinstance(log.store, SqlLogStore):
+        return {i: _Stored(log.leaf(i).data, log.leaf(i).to_json()) for i in wanted}
+    found: dict[int, _Stored] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        stmt = select(LogEntryRow.idx, LogEntryRow.leaf).where(col(LogEntryRow.idx).in_(chunk))
+        for index, data in session.exec(stmt):
+            raw = bytes(data)
+            found[index] = _Stored(raw, json.loads(raw))
+    missing = set(wanted) - set(found)
+    if missing:
+        raise StorageError(f"entries {sorted(missing)[:5]} are missing from the log")
+    return found
+
+
+def _proven_entries(log: Log, leaves: dict[int, _Stored], size: int) -> list[dict[str, Any]]:
+    """Every entry with its inclusion proof; the tree nodes of all proofs in one read."""
+    wanted = {node for index in leaves for node in nodes_for_inclusion(index, size)}
+    nodes = log.store.nodes(wanted)
+
+    def lookup(node: NodeId) -> bytes:
+        try:
+            return nodes[node]
+        except KeyError:
+            raise StorageError(f"tree node {node} is missing from the store") from None
+
+    return [
+        {
+            "index": index,
+            "leaf": leaves[index].obj,
+            "leaf_hash": _b64(leaf_hash(leaves[index].data)),
+            "inclusion_proof": [_b64(h) for h in inclusion_proof_from_nodes(index, size, lookup)],
+        }
+        for index in sorted(leaves)
+    ]
+
+
+def learner_indices(session: Session, learner: LearnerRow) -> set[int]:
+    learner_id = learner.learner_id
     indices = {learner.registered_index}
     for cert in session.exec(select(CertificateRow).where(CertificateRow.learner_id == learner_id)):
         indices.add(cert.issued_index)
@@ -66,35 +133,73 @@ def build_transcript(session: Session, log: Log, learner_id: str) -> dict[str, A
         indices.add(conv.posted_index)
         if conv.reversed_index is not None:
             indices.add(conv.reversed_index)
-    indices = {i for i in indices if i < size}
-    leaves = {i: log.leaf(i) for i in indices}
-    # The chain of authority: the key entries of every signer, then of whoever signed those,
-    # up to the self-signed genesis of the system actor.
-    pending = {leaf.entry.actor for leaf in leaves.values()}
+    return indices
+
+
+def _add_authority(session: Session, log: Log, leaves: dict[int, _Stored], size: int) -> None:
+    """The chain of authority: the key entries of every signer, then of whoever signed those,
+    up to the self-signed genesis of the system actor."""
+    pending = {leaf.actor for leaf in leaves.values()}
     seen: set[str] = set()
     while pending:
         seen |= pending
         stmt = select(ActorKeyRow).where(col(ActorKeyRow.actor_id).in_(pending))
         pending = set()
+        needed: list[int] = []
         for key in session.exec(stmt):
             for index in (key.added_index, key.revoked_index):
                 if index is not None and index < size and index not in leaves:
-                    leaves[index] = log.leaf(index)
-                    pending.add(leaves[index].entry.actor)
+                    needed.append(index)
+        for index, leaf in _fetch_leaves(session, log, needed).items():
+            leaves[index] = leaf
+            pending.add(leaf.actor)
         pending -= seen
-    entries = []
-    for index in sorted(leaves):
-        leaf = leaves[index]
-        entries.append(
-            {
-                "index": index,
-                "leaf": leaf.to_json(),
-                "leaf_hash": _b64(leaf_hash(leaf.data)),
-                "inclusion_proof": [_b64(h) for h in log.inclusion_proof(index, size)],
-            }
-        )
+
+
+def build_transcript(
+    session: Session, log: Log, learner_id: str, *, witnessed: tuple[int, str] | None = None
+) -> dict[str, Any]:
+    """Collect a learner's entries and prove each, and their completeness, at one checkpoint.
+
+    ``witnessed``: the latest cosigned checkpoint ``(size, note)``, if witnesses are configured.
+    """
+    learner = session.get(LearnerRow, learner_id)
+    if learner is None:
+        raise NotFoundError(f"learner {learner_id!r} is not registered")
+    published = None
+    if log.chains is not None:
+        published = log.chains.current(log.store.leaves, log.store.size())
+    if published is not None:
+        stored = log.store.checkpoint_at(published.tree_size)
+        if stored is None:
+            raise StorageError(f"no checkpoint at tree size {published.tree_size}")
+        checkpoint = stored
+    else:
+        checkpoint = log.latest_checkpoint()
+    size = checkpoint.tree_size
+    leaves = _fetch_leaves(session, log, (i for i in learner_indices(session, learner) if i < size))
+    completeness: dict[str, Any] | None = None
+    # Entries appended before the log kept chains (an older log) carry no link: then the bundle
+    # cannot prove completeness, and says nothing about it (verified as "not proven complete").
+    legacy = any(not leaf.chained for leaf in leaves.values())
+    if published is not None and published.entry_index is not None and not legacy:
+        value, proof = published.view.prove(learner_id)
+        chained = sum(1 for leaf in leaves.values() if leaf.chained)
+        if (value.count if value else 0) != chained:
+            raise StorageError(
+                f"the read models list {chained} chained entries of {learner_id} but the learner "
+                f"index has {value.count if value else 0}; run `creditbank verify`"
+            )
+        entry_index = published.entry_index
+        leaves.update(_fetch_leaves(session, log, [entry_index]))
+        completeness = {
+            "index_entry": entry_index,
+            "value": value.to_json() if value else None,
+            "map_proof": proof.to_json(),
+        }
+    _add_authority(session, log, leaves, size)
     verifier = log.verifier if log.signer is not None else None
-    return {
+    bundle: dict[str, Any] = {
         "format": TRANSCRIPT_FORMAT,
         "learner_id": learner_id,
         "log": {
@@ -104,127 +209,12 @@ def build_transcript(session: Session, log: Log, learner_id: str) -> dict[str, A
         },
         "checkpoint": checkpoint.note,
         "tree_size": size,
-        "entries": entries,
+        "entries": _proven_entries(log, leaves, size),
+        "completeness": completeness,
     }
-
-
-@dataclass(frozen=True)
-class ProvenCredits:
-    """What a transcript proves, once verified."""
-
-    learner_id: str
-    tree_size: int
-    entries: int
-    certificates: list[dict[str, Any]] = field(default_factory=list)
-    credits_earned: list[dict[str, Any]] = field(default_factory=list)
-    recognised: dict[str, Decimal] = field(default_factory=dict)
-    reversed_conversions: list[str] = field(default_factory=list)
-
-    @property
-    def total_recognised(self) -> Decimal:
-        return sum(self.recognised.values(), Decimal(0))
-
-
-def _decode(text: Any, what: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise EntryFormatError(f"{what} is not base64") from exc
-
-
-def _require(obj: Any, keys: Iterable[str], what: str) -> Mapping[str, Any]:
-    if not isinstance(obj, Mapping) or any(k not in obj for k in keys):
-        raise EntryFormatError(f"{what} must be an object with {', '.join(keys)}")
-    return obj
-
-
-def verify_transcript(bundle: Any, trusted: Iterable[NoteVerifier]) -> ProvenCredits:
-    """Verify every entry's signature, key ownership and inclusion; return what it proves.
-
-    Raises a :class:`~creditbank.errors.VerificationError` (or ``EntryFormatError`` for a bundle
-    that is not even shaped like a transcript) at the first thing that does not check out.
-    """
-    doc = _require(bundle, ("format", "learner_id", "checkpoint", "entries"), "transcript")
-    if doc["format"] != TRANSCRIPT_FORMAT:
-        raise EntryFormatError(f"not a {TRANSCRIPT_FORMAT} document")
-    checkpoint = Checkpoint.open(str(doc["checkpoint"]), list(trusted))
-    learner_id = doc["learner_id"]
-    if not isinstance(learner_id, str) or not learner_id:
-        raise EntryFormatError("the transcript's learner_id must be a non-empty string")
-    if not isinstance(doc["entries"], list):
-        raise EntryFormatError("transcript entries must be a list")
-    leaves: list[tuple[int, Leaf]] = []
-    seen: set[int] = set()
-    for position, raw in enumerate(doc["entries"]):
-        item = _require(
-            raw, ("index", "leaf", "leaf_hash", "inclusion_proof"), f"entries[{position}]"
-        )
-        index = item["index"]
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise EntryFormatError(f"entries[{position}].index must be an integer")
-        if index in seen:
-            # Counted once per appearance below: a repeated entry would prove its credits twice.
-            raise EntryFormatError(f"entry {index} appears twice in the transcript")
-        seen.add(index)
-        try:
-            leaf = Leaf.from_bytes(canonical_bytes(item["leaf"]))
-        except CreditbankError as exc:
-            raise EntryFormatError(f"entry {index}: {exc}") from exc
-        hashed = leaf_hash(leaf.data)
-        if _decode(item["leaf_hash"], f"entry {index} leaf_hash") != hashed:
-            raise ProofError(f"entry {index}: leaf_hash is not the hash of the leaf")
-        proof = item["inclusion_proof"]
-        if not isinstance(proof, list):
-            raise EntryFormatError(f"entry {index}: inclusion_proof must be a list")
-        verify_inclusion(
-            hashed,
-            index,
-            checkpoint.size,
-            [_decode(p, f"entry {index} proof") for p in proof],
-            checkpoint.root_hash,
-        )
-        leaf.signed.verify()
-        leaves.append((index, leaf))
-    leaves.sort(key=lambda pair: pair[0])
-    return _summarise(learner_id, checkpoint.size, leaves)
-
-
-def _summarise(learner_id: Any, size: int, leaves: list[tuple[int, Leaf]]) -> ProvenCredits:
-    keys: dict[str, tuple[str, int | None]] = {}  # key id -> (actor, revoked at index)
-    proven = ProvenCredits(learner_id=str(learner_id), tree_size=size, entries=len(leaves))
-    conversions: dict[str, tuple[str, Decimal]] = {}
-    for index, leaf in leaves:
-        entry, body = leaf.entry, leaf.entry.body
-        if entry.type in ("actor.registered", "actor.key_added"):
-            keys[key_id_of(body["public_key"])] = (body["actor_id"], None)
-        elif entry.type == "actor.key_revoked" and body.get("key_id") in keys:
-            keys[body["key_id"]] = (keys[body["key_id"]][0], index)
-        owner = keys.get(leaf.signed.key_id)
-        genesis = index == 0 and entry.type == "actor.registered" and body.get("role") == "system"
-        if not genesis and (owner is None or owner[0] != entry.actor):
-            raise SignatureError(
-                f"entry {index}: key {leaf.signed.key_id} is not shown to belong to {entry.actor}"
-            )
-        if owner is not None and owner[1] is not None and owner[1] < index:
-            raise SignatureError(f"entry {index}: signed with a key revoked at entry {owner[1]}")
-        if entry.type in _ACTOR_TYPES:
-            continue
-        if body.get("learner_id", learner_id) != learner_id and entry.type != "conversion.reversed":
-            raise EntryFormatError(f"entry {index} concerns another learner")
-        if entry.type == "certificate.issued":
-            proven.certificates.append({**body, "index": index, "revoked": False})
-        elif entry.type == "certificate.revoked":
-            for cert in proven.certificates:
-                if cert["certificate_id"] == body["certificate_id"]:
-                    cert["revoked"] = True
-        elif entry.type == "credit.earned":
-            proven.credits_earned.append({**body, "index": index})
-        elif entry.type == "conversion.posted":
-            total = sum((Decimal(r["credits"]) for r in body["recognitions"]), Decimal(0))
-            conversions[body["conversion_id"]] = (body["programme_code"], total)
-        elif entry.type == "conversion.reversed" and body["conversion_id"] in conversions:
-            del conversions[body["conversion_id"]]
-            proven.reversed_conversions.append(body["conversion_id"])
-    for programme, total in conversions.values():
-        proven.recognised[programme] = proven.recognised.get(programme, Decimal(0)) + total
-    return proven
+    if witnessed is not None and 0 < witnessed[0] <= size:
+        bundle["witnessed"] = {
+            "checkpoint": witnessed[1],
+            "consistency_proof": [_b64(h) for h in log.consistency_proof(witnessed[0], size)],
+        }
+    return bundle

@@ -192,7 +192,9 @@ class UnitOfWork:
             )
         kind.admit(self.snapshot, body, Admission(signed, actor, self.now, identity))
         # The group's nonces were asked once (prefetch); this one was not among the used ones.
-        appended = self.batch.add(signed, verified=True, nonce_checked=True)
+        # The log chains the entry into its learner's history (snapshot before applying).
+        learner = kind.learner_of(self.snapshot, body)
+        appended = self.batch.add(signed, verified=True, nonce_checked=True, learner=learner)
         apply_entry(self.session, appended.index, appended.leaf, body)
         if identity is not None:
             learner_id = kind.learner_of(self.snapshot, body)

@@ -36,6 +36,7 @@ from creditbank.api.routes import (
     conversions,
     credits,
     health,
+    learner_index,
     learners,
     log,
     mappings,
@@ -127,6 +128,7 @@ def create_app(
         expose_headers=["Location", "Idempotency-Replayed"],
         max_age=600,
     )
+    app.include_router(learner_index.router)  # h5: before log's routes (/v1/log/checkpoint/...)
     for module in (health, log, catalogue, actors, mappings, certificates, learners, credits):
         app.include_router(module.router)
     app.include_router(conversions.router)

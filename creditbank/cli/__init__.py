@@ -14,6 +14,7 @@ from rich.console import Console
 from creditbank import errors
 from creditbank.cli import admin, learner, log, map, provider, registrar, server
 from creditbank.cli.common import new_app
+from creditbank.cli.witness_commands import witness_app
 
 __all__ = ["AREAS", "EXIT_CODES", "app", "main"]
 
@@ -47,6 +48,7 @@ def exit_code_for(exc: errors.CreditbankError) -> int:
 AREAS = (log.app, server.app, provider.app, registrar.app, admin.app, learner.app, map.app)
 for _area in AREAS:
     app.add_typer(_area)
+app.add_typer(witness_app, name="witness")
 
 
 def main() -> None:

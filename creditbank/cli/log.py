@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from creditbank.accounts.genesis import bootstrap_admin, verify_authority
 from creditbank.accounts.migrate import current_revision, upgrade
+from creditbank.accounts.readmodel_audit import audit_read_models
 from creditbank.accounts.replay import rebuild
 from creditbank.accounts.transcript import verify_transcript
 from creditbank.accounts.wiring import load_programmes, shipped_data_dir
@@ -35,6 +36,13 @@ from creditbank.cli.common import (
     secret,
 )
 from creditbank.cli.output import proven_tables
+from creditbank.cli.transcript_online import (
+    CHANGED_SINCE,
+    check_online,
+    parse_witnesses,
+    report_completeness,
+    report_currency,
+)
 from creditbank.config import Settings
 from creditbank.errors import InputError, KeyFormatError
 from creditbank.ledger import SqlLogStore
@@ -208,16 +216,25 @@ def verify_command(
                 progress=progress,
             )
         authority = verify_authority(engine)
+        # The read models must equal a fresh replay of the log (issue 11).
+        read_models = audit_read_models(engine, SqlLogStore(engine)) if authority else None
     console.print(
         f"OK: {report.tree_size} entries, root {report.root_hash.hex()}, "
         f"{report.checkpoints_checked} checkpoints and "
-        f"{report.signatures_checked} entry signatures checked",
+        f"{report.signatures_checked} entry signatures checked; every learner chain and "
+        f"{report.index_entries_checked} learner index roots rebuilt",
         highlight=False,
     )
     if authority is not None:
         console.print(
             f"OK: every entry was signed by a key its actor held at the time, in a role allowed "
             f"to sign it ({authority.actors} actors, {authority.keys} keys)",
+            highlight=False,
+        )
+    if read_models is not None:
+        console.print(
+            f"OK: the read models equal a replay of the log ({read_models.tables} tables, "
+            f"{read_models.rows} rows, {read_models.entries} entries)",
             highlight=False,
         )
     if not log_key:
@@ -260,6 +277,24 @@ def verify_transcript_command(
             help="The log's verifier key (name+hex8+base64), or a file with it.",
         ),
     ],
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness", metavar="VKEY", help="A witness verifier key to require (repeatable)."
+        ),
+    ] = None,
+    threshold: Annotated[
+        int | None,
+        typer.Option(
+            "--witness-threshold", min=1, metavar="N", help="Cosignatures needed (default all)."
+        ),
+    ] = None,
+    online: Annotated[
+        str | None,
+        typer.Option(
+            "--online", metavar="URL", help="Also ask this server whether it changed since."
+        ),
+    ] = None,
 ) -> None:
     """Check a transcript offline and print the credits it proves.
 
@@ -270,7 +305,10 @@ def verify_transcript_command(
         bundle = json.loads(file.read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read {file} as JSON: {exc}") from exc
-    proven = verify_transcript(bundle, [_read_vkey(log_key)])
+    trusted = [_read_vkey(log_key)]
+    proven = verify_transcript(
+        bundle, trusted, witnesses=parse_witnesses(witness or []), threshold=threshold
+    )
     console = Console()
     console.print(
         f"transcript of {proven.learner_id}: {proven.entries} entries verified against a "
@@ -284,6 +322,12 @@ def verify_transcript_command(
             "reversed conversions (not counted): " + ", ".join(proven.reversed_conversions),
             highlight=False,
         )
+    report_completeness(console, proven)
+    if online is not None:
+        currency = check_online(online, bundle, proven, trusted)
+        report_currency(console, currency)
+        if currency.changed:
+            raise typer.Exit(CHANGED_SINCE)
 
 
 @keys_app.command("show")

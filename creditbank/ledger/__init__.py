@@ -4,7 +4,8 @@ This is the front door. Code outside the ledger imports the log's parts from her
 pure modules :mod:`~creditbank.ledger.entry`, :mod:`~creditbank.ledger.checkpoint`,
 :mod:`~creditbank.ledger.merkle`, :mod:`~creditbank.ledger.canonical`); the SQL backend's internals
 (:mod:`creditbank.ledger.sql`: tables, raw statements) are the ledger's own, and an import-linter
-contract keeps every other package out of them.
+contract keeps every other package out of them. The one table exported, ``LogEntryRow``, is
+there for read-only selections of entries by index or type (transcripts, index proofs).
 """
 
 from creditbank.ledger.audit import AuditReport, audit_log
@@ -15,6 +16,7 @@ from creditbank.ledger.log import Appended, AppendResult, Batch, Log
 from creditbank.ledger.memory import MemoryLogStore
 from creditbank.ledger.sql import (
     APPEND_ONLY_TABLES,
+    LogEntryRow,
     SqlLogStore,
     SqlTransaction,
     append_only_trigger_sql,
@@ -33,6 +35,7 @@ __all__ = [
     "Entry",
     "Leaf",
     "LeafRow",
+    "LogEntryRow",
     "Log",
     "LogStore",
     "LogTransaction",

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 from creditbank.errors import CreditbankError, TamperError, VerificationError
+from creditbank.ledger.chain import ChainAudit, ChainEvent, chain_event
 from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
 from creditbank.ledger.entry import Leaf
 from creditbank.ledger.merkle import EMPTY_ROOT, CompactRange, NodeId, leaf_hash
@@ -29,6 +30,8 @@ __all__ = ["AuditReport", "audit_log", "check_leaf_rows"]
 
 _CHUNK = 2000
 
+Checked = tuple[list[bytes], list[ChainEvent]]
+
 
 @dataclass(frozen=True)
 class AuditReport:
@@ -36,14 +39,19 @@ class AuditReport:
     root_hash: bytes
     checkpoints_checked: int
     signatures_checked: int
+    index_entries_checked: int = 0
 
 
-def check_leaf_rows(rows: Sequence[tuple[int, bytes, str, str, str]]) -> list[bytes]:
-    """Check leaves independently of each other; return their leaf hashes, in order.
+def check_leaf_rows(
+    rows: Sequence[tuple[int, bytes, str, str, str]],
+) -> tuple[list[bytes], list[ChainEvent]]:
+    """Check leaves independently of each other; return their leaf hashes, in order, and the
+    learner-chain and index events among them (checked in order by :class:`ChainAudit`).
 
     Module-level and over plain tuples so worker processes can run it.
     """
     hashes: list[bytes] = []
+    events: list[ChainEvent] = []
     for index, data, actor, nonce, entry_type in rows:
         try:
             leaf = Leaf.from_bytes(data)
@@ -57,7 +65,10 @@ def check_leaf_rows(rows: Sequence[tuple[int, bytes, str, str, str]]) -> list[by
                 index=index,
             )
         hashes.append(leaf_hash(data))
-    return hashes
+        event = chain_event(index, leaf, hashes[-1])
+        if event is not None:
+            events.append(event)
+    return hashes, events
 
 
 def _chunks(store: LogStore, size: int) -> Iterator[list[tuple[int, bytes, str, str, str]]]:
@@ -112,11 +123,12 @@ def audit_log(
     _check_roots(by_size.pop(0, []), EMPTY_ROOT)
 
     compact = CompactRange()
+    chains = ChainAudit()
     pool: ProcessPoolExecutor | None = None
     if workers > 1 and size > 2 * _CHUNK:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        pending: deque[Future[list[bytes]] | list[bytes]] = deque()
+        pending: deque[Future[Checked] | Checked] = deque()
         done = 0
         try:
             for chunk in _chunks(store, size):
@@ -124,15 +136,17 @@ def audit_log(
                     pool.submit(check_leaf_rows, chunk) if pool else check_leaf_rows(chunk)
                 )
                 while len(pending) > (2 * workers if pool else 0):
-                    done = _absorb(store, compact, pending.popleft(), by_size, done, progress)
+                    done = _absorb(
+                        store, compact, chains, pending.popleft(), by_size, done, progress
+                    )
         except TamperError:
             # A gap in the stored entries; entries before it that are still being checked may
             # hold an earlier problem, and the first bad index is the one to report.
             while pending:
-                done = _absorb(store, compact, pending.popleft(), by_size, done, progress)
+                done = _absorb(store, compact, chains, pending.popleft(), by_size, done, progress)
             raise
         while pending:
-            done = _absorb(store, compact, pending.popleft(), by_size, done, progress)
+            done = _absorb(store, compact, chains, pending.popleft(), by_size, done, progress)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -145,7 +159,7 @@ def audit_log(
         raise TamperError(
             f"the store holds {stored_nodes} tree nodes; a tree of {size} entries has {expected_nodes}"
         )
-    return AuditReport(size, compact.root(), len(checkpoints), size)
+    return AuditReport(size, compact.root(), len(checkpoints), size, chains.index_entries)
 
 
 def _open_checkpoints(
@@ -185,12 +199,14 @@ def _check_roots(checkpoints: list[StoredCheckpoint], root: bytes) -> None:
 def _absorb(
     store: LogStore,
     compact: CompactRange,
-    result: Future[list[bytes]] | list[bytes],
+    chains: ChainAudit,
+    result: Future[Checked] | Checked,
     by_size: dict[int, list[StoredCheckpoint]],
     done: int,
     progress: Callable[[int], None] | None,
 ) -> int:
-    hashes = result.result() if isinstance(result, Future) else result
+    hashes, events = result.result() if isinstance(result, Future) else result
+    chains.apply(events)
     created: list[tuple[NodeId, bytes]] = []
     roots_due: list[tuple[list[StoredCheckpoint], bytes]] = []
     for hashed in hashes:

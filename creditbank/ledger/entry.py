@@ -11,6 +11,9 @@ Three layers of one record, each a frozen dataclass that can only exist when val
   layer, which knows the actor registry.
 * :class:`Leaf` is what the log commits to: the signed entry plus the log's ``integrated_at``. Its
   bytes are ``JCS(leaf object)``; they are stored as they are and hashed on every verification.
+  An entry about a learner also carries, added by the log at integration, a :class:`LearnerLink`
+  (``chain``): the learner key, the entry's sequence number in that learner's history and the leaf
+  hash of that learner's previous entry. Leaves without a learner are byte-for-byte as before.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "ENTRY_DOMAIN",
     "Entry",
     "Leaf",
+    "LearnerLink",
     "SignedEntry",
     "format_time",
     "key_id_of",
@@ -240,6 +244,40 @@ def sign_entry(entry: Entry, private_key: Ed25519PrivateKey) -> SignedEntry:
     )
 
 
+@dataclass(frozen=True)
+class LearnerLink:
+    """One link of a learner's history chain: ``seq`` counts from 1; ``prev`` is the leaf hash of
+    the learner's previous entry (``None`` for the first)."""
+
+    learner: str
+    seq: int
+    prev: bytes | None
+
+    def to_json(self) -> dict[str, Any]:
+        prev = base64.b64encode(self.prev).decode("ascii") if self.prev is not None else None
+        return {"learner": self.learner, "prev": prev, "seq": self.seq}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> LearnerLink:
+        obj = _require_keys(obj, {"learner", "prev", "seq"}, "leaf.chain")
+        learner, seq, prev = obj["learner"], obj["seq"], obj["prev"]
+        if not isinstance(learner, str) or not _ACTOR.match(learner):
+            raise EntryFormatError("leaf.chain.learner must be 1-128 of A-Z a-z 0-9 _ . : -")
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise EntryFormatError("leaf.chain.seq must be a positive integer")
+        if prev is None:
+            if seq != 1:
+                raise EntryFormatError("leaf.chain.prev may be null only for seq 1")
+            return cls(learner, seq, None)
+        try:
+            raw = base64.b64decode(prev, validate=True)
+        except (binascii.Error, ValueError, TypeError) as exc:
+            raise EntryFormatError("leaf.chain.prev is not base64") from exc
+        if len(raw) != 32 or seq == 1:
+            raise EntryFormatError("leaf.chain.prev must be a 32-byte hash, and null for seq 1")
+        return cls(learner, seq, raw)
+
+
 @dataclass(frozen=True, eq=False)
 class Leaf:
     """The object the log commits to; ``data`` is exactly the stored, hashed bytes."""
@@ -247,40 +285,62 @@ class Leaf:
     signed: SignedEntry
     integrated_at: str
     data: bytes = field(repr=False)
+    chain: LearnerLink | None = None
 
     @classmethod
     def wrap(cls, signed: SignedEntry, integrated_at: datetime) -> Leaf:
         return cls.wrap_at(signed, format_time(integrated_at))
 
     @classmethod
-    def wrap_at(cls, signed: SignedEntry, stamp: str) -> Leaf:
-        data = canonical_object(
-            {
-                "entry": signed.entry.canonical,
-                "integrated_at": canonical_bytes(stamp),
-                "signature": canonical_bytes(signed.signature_json()),
-            }
-        )
-        return cls(signed=signed, integrated_at=stamp, data=data)
+    def wrap_at(cls, signed: SignedEntry, stamp: str, chain: LearnerLink | None = None) -> Leaf:
+        parts = {
+            "entry": signed.entry.canonical,
+            "integrated_at": canonical_bytes(stamp),
+            "signature": canonical_bytes(signed.signature_json()),
+        }
+        if chain is not None:
+            parts["chain"] = canonical_bytes(chain.to_json())
+        data = canonical_object(parts)
+        return cls(signed=signed, integrated_at=stamp, data=data, chain=chain)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Leaf:
         """Parse stored or received leaf bytes; they must be canonical, byte for byte."""
-        obj = _require_keys(parse_json(data), {"entry", "integrated_at", "signature"}, "leaf")
+        obj = parse_json(data)
+        base = {"entry", "integrated_at", "signature"}
+        chained = isinstance(obj, Mapping) and "chain" in obj
+        obj = _require_keys(obj, base | {"chain"} if chained else base, "leaf")
         parse_time(obj["integrated_at"], "leaf.integrated_at")
         signed = SignedEntry.from_json({"entry": obj["entry"], "signature": obj["signature"]})
-        leaf = cls.wrap_at(signed, obj["integrated_at"])
+        chain = LearnerLink.from_json(obj["chain"]) if chained else None
+        leaf = cls.wrap_at(signed, obj["integrated_at"], chain)
         # Rebuilding from canonical parts is byte-identical only if ``data`` was canonical.
         if leaf.data != data:
             raise EntryFormatError("leaf bytes are not in RFC 8785 canonical form")
         return leaf
 
+    def with_chain(self, chain: LearnerLink) -> Leaf:
+        """This leaf with a learner link added: ``"chain"`` sorts first among the members, so the
+        canonical bytes are the link spliced in front of the others (no re-encoding; the append
+        hot path). Equal to :meth:`wrap_at` with ``chain``, which a property test checks."""
+        if self.chain is not None:
+            raise ValueError("this leaf already has a learner link")
+        if not _ACTOR.match(chain.learner):
+            raise EntryFormatError("a learner key must be 1-128 of A-Z a-z 0-9 _ . : -")
+        prev = b"null" if chain.prev is None else b'"' + base64.b64encode(chain.prev) + b'"'
+        link = b'{"learner":"%s","prev":%s,"seq":%d}' % (chain.learner.encode(), prev, chain.seq)
+        data = b'{"chain":' + link + b"," + self.data[1:]
+        return Leaf(signed=self.signed, integrated_at=self.integrated_at, data=data, chain=chain)
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "entry": self.signed.entry.to_json(),
             "integrated_at": self.integrated_at,
             "signature": self.signed.signature_json(),
         }
+        if self.chain is not None:
+            out["chain"] = self.chain.to_json()
+        return out
 
     @property
     def entry(self) -> Entry:

@@ -19,8 +19,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from creditbank.errors import DuplicateNonceError, NotFoundError, StorageError
+from creditbank.ledger.chain import LearnerChains, index_entry_body, link_after
 from creditbank.ledger.checkpoint import Checkpoint, NoteSigner, NoteVerifier
 from creditbank.ledger.entry import Leaf, SignedEntry, format_time
+from creditbank.ledger.learner_index import IndexValue
 from creditbank.ledger.merkle import (
     CompactRange,
     NodeId,
@@ -116,16 +118,30 @@ class BatchMark:
     size: int
     hashes: tuple[bytes, ...]
     nonces: frozenset[tuple[str, str]]
+    heads: tuple[tuple[str, IndexValue], ...] = ()
 
 
 class Batch:
     """Entries staged in one serialised transaction. Obtain one from :meth:`Log.batch`."""
 
-    def __init__(self, tx: LogTransaction, now: datetime, executor: Executor | None) -> None:
+    def __init__(
+        self,
+        tx: LogTransaction,
+        now: datetime,
+        executor: Executor | None,
+        chains: LearnerChains | None = None,
+        store: LogStore | None = None,
+    ) -> None:
         self.tx = tx
         self.now = now
         self._executor = executor
         start = tx.size()
+        #: h5: learner chains (None: off). ``_heads`` are this batch's staged learner heads.
+        self._chains = chains
+        self._heads: dict[str, IndexValue] = {}
+        self.index_changed = False
+        if chains is not None and store is not None:
+            chains.catch_up(store.leaves, start)
         ids = CompactRange.node_ids(start)
         found = tx.nodes(ids)
         if len(found) != len(ids):
@@ -144,15 +160,23 @@ class Batch:
         return self._compact.size
 
     def add(
-        self, signed: SignedEntry, *, verified: bool = False, nonce_checked: bool = False
+        self,
+        signed: SignedEntry,
+        *,
+        verified: bool = False,
+        nonce_checked: bool = False,
+        learner: str | None = None,
     ) -> Appended:
         """Verify and stage one entry; raise without staging anything if it is refused.
 
         ``verified=True`` skips the signature check for an entry the caller has just verified
         itself (the accounts layer verifies before reading any state); ``nonce_checked=True``
         skips asking the store whether the nonce is used, for a caller that asked
-        :meth:`used_nonces` for its whole group (entries staged here are always checked)."""
-        return self.add_many([signed], verified=verified, nonce_checked=nonce_checked)[0]
+        :meth:`used_nonces` for its whole group (entries staged here are always checked).
+        ``learner``: the learner this entry is about; the log links it into that learner's chain."""
+        return self.add_many(
+            [signed], verified=verified, nonce_checked=nonce_checked, learners=[learner]
+        )[0]
 
     def staged(self, actor: str, nonce: str) -> bool:
         """Whether this batch has already staged an entry of ``actor`` under ``nonce``."""
@@ -178,8 +202,13 @@ class Batch:
         *,
         verified: bool = False,
         nonce_checked: bool = False,
+        learners: Sequence[str | None] | None = None,
     ) -> list[Appended]:
         """Verify and stage entries; all or none of them are staged."""
+        if learners is not None and len(learners) != len(signed):
+            raise ValueError("one learner (or None) per entry")
+        chained = self._chains is not None and learners is not None and any(learners)
+        heads = dict(self._heads) if chained else self._heads
         pairs = [(s.entry.actor, s.entry.nonce) for s in signed]
         seen: set[tuple[str, str]] = set()
         for pair in pairs:
@@ -203,8 +232,14 @@ class Batch:
             for future in futures:
                 for leaf, hashed in future.result():
                     entry = signed[position].entry
+                    learner = learners[position] if chained and learners else None
                     position += 1
                     index = compact.size
+                    if learner is not None and self._chains is not None:
+                        link = link_after(learner, self._chains.head(learner, heads))
+                        leaf = leaf.with_chain(link)
+                        hashed = leaf_hash(leaf.data)
+                        heads[learner] = IndexValue(link.seq, index, hashed)
                     nodes.extend(compact.append(hashed))
                     rows.append(LeafRow(index, leaf.data, entry.actor, entry.nonce, entry.type))
                     added.append(Appended(index, leaf, hashed))
@@ -216,6 +251,7 @@ class Batch:
         self._rows.extend(rows)
         self._nonces.update(seen)
         self._appended.extend(added)
+        self._heads = heads
         return added
 
     def _mark(self) -> BatchMark:
@@ -227,6 +263,7 @@ class Batch:
             self._compact.size,
             tuple(self._compact.hashes),
             frozenset(self._nonces),
+            tuple(self._heads.items()),
         )
 
     def _reset(self, mark: BatchMark) -> None:
@@ -236,10 +273,25 @@ class Batch:
         del self._appended[mark.appended :]
         self._compact = CompactRange(mark.size, mark.hashes)
         self._nonces = set(mark.nonces)
+        self._heads = dict(mark.heads)
+
+    def _commit_index(self) -> None:
+        """Apply the staged heads to the index and append the system entry with its new root."""
+        if self._chains is None or not self._heads:
+            return
+        self.index_changed = True
+        root = self._chains.commit(self._heads)
+        covered = self._compact.size
+        body = index_entry_body(covered, root, len(self._chains.index))
+        (appended,) = self.add_many([self._chains.make_index_entry(body, self.now)])
+        self._chains.appended_entry(appended.index)
+        if self._chains.on_appended is not None:
+            self._chains.on_appended(self, appended)
 
     def _finish(self, signer: NoteSigner, origin: str) -> None:
         if not self._rows:
             return
+        self._commit_index()
         root = self._compact.root()
         note = Checkpoint(origin, self._compact.size, root).sign([signer])
         self.tx.write(
@@ -258,11 +310,14 @@ class Log:
         origin: str,
         signer: NoteSigner | None = None,
         executor: Executor | None = None,
+        chains: LearnerChains | None = None,
     ) -> None:
         self.store = store
         self.origin = origin
         self.signer = signer
         self._executor = executor
+        #: h5: per-learner chains and the learner index (None: the log keeps no learner chains).
+        self.chains = chains
 
     @classmethod
     @contextmanager
@@ -281,10 +336,21 @@ class Log:
     @contextmanager
     def batch(self, *, now: datetime) -> Iterator[Batch]:
         signer = self._require_signer()
-        with self.store.transaction() as tx:
-            batch = Batch(tx, now, self._executor)
-            yield batch
-            batch._finish(signer, self.origin)
+        batch: Batch | None = None
+        try:
+            with self.store.transaction() as tx:
+                batch = Batch(tx, now, self._executor, self.chains, self.store)
+                yield batch
+                batch._finish(signer, self.origin)
+        except BaseException:
+            # The in-memory index moved ahead of a transaction that did not commit.
+            if self.chains is not None and batch is not None and batch.index_changed:
+                self.chains.invalidate()
+            elif self.chains is not None:
+                self.chains.writing = False
+            raise
+        if self.chains is not None and batch is not None:
+            self.chains.committed(batch.result.tree_size if batch.result else batch.start_size)
 
     def append(self, signed: Sequence[SignedEntry], *, now: datetime) -> AppendResult:
         """Append entries atomically and return them with the checkpoint that covers them."""

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 import creditbank.accounts.tables  # noqa: F401  (registers the read models)
+import creditbank.ledger.cosigned_store  # noqa: F401  (cosigned checkpoints, h5)
 import creditbank.ledger.sql  # noqa: F401  (registers the log tables)
 from creditbank.accounts.migrate import current_revision, head_revision, upgrade
 

@@ -116,8 +116,8 @@ def test_forged_signature_is_refused(world: World) -> None:
 def test_revoked_key_no_longer_signs_and_rotated_key_does(world: World) -> None:
     new_key = Ed25519PrivateKey.generate()
     rotated = Actor("prov-1", new_key)
-    world.post(
-        world.admin, "actor.key_added", {"actor_id": "prov-1", "public_key": rotated.public_key}
+    world.post(  # signed by prov-1's current key (h5: key authority)
+        world.provider, "actor.key_added", {"actor_id": "prov-1", "public_key": rotated.public_key}
     )
     world.post(
         world.admin,

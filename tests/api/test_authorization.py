@@ -66,15 +66,27 @@ def _actor_body(world: World) -> dict[str, Any]:
     }
 
 
-def _key_added(world: World) -> dict[str, Any]:
-    actor_id, _key = world.new_actor_with_key()
-    return {"actor_id": actor_id, "public_key": public_key_to_b64(generate_key().public_key())}
+def _self_signed_key_added(world: World, _signer: Actor) -> tuple[str, dict[str, Any] | None]:
+    """Adding a key is signed by a current key of that actor (h5); an admin token relays it."""
+    actor_id, key = world.new_actor_with_key()
+    body = {"actor_id": actor_id, "public_key": public_key_to_b64(generate_key().public_key())}
+    actor = Actor(actor_id, "provider", actor_id, "", key)
+    return f"/v1/actors/{actor_id}/keys", actor.post_json("actor.key_added", body)
+
+
+def _own_key_added(world: World, signer: Actor) -> tuple[str, dict[str, Any] | None]:
+    """Each actor adds a key to itself, signed with its current key and posted with its token."""
+    body = {
+        "actor_id": signer.actor_id,
+        "public_key": public_key_to_b64(generate_key().public_key()),
+    }
+    return f"/v1/actors/{signer.actor_id}/keys", signer.post_json("actor.key_added", body)
 
 
 def _key_revoked(world: World) -> dict[str, Any]:
     actor_id, key = world.new_actor_with_key()
     world.bank.submit(
-        world.admin.sign(
+        Actor(actor_id, "provider", actor_id, "", key).sign(
             "actor.key_added",
             {"actor_id": actor_id, "public_key": public_key_to_b64(generate_key().public_key())},
         )
@@ -149,6 +161,10 @@ ROWS = [
     # public
     Row("checkpoint", "GET", _get("/v1/log/checkpoint"), {}, public=True),
     Row("key", "GET", _get("/v1/log/key"), {}, public=True),
+    Row("index", "GET", _get("/v1/index/latest"), {}, public=True),
+    Row("map proof", "GET", _get("/v1/index/learners/{learner}"), {}, public=True),
+    # public, but nothing is cosigned in this world: 404 for everyone alike
+    Row("cosigned", "GET", _get("/v1/log/checkpoint/cosigned"), {}, default=404, anonymous=404),
     Row("entry", "GET", _get("/v1/log/entries/0"), {}, public=True),
     Row("entries", "GET", _get("/v1/log/entries?limit=2"), {}, public=True),
     Row("inclusion", "GET", _get("/v1/log/proof/inclusion?index=1"), {}, public=True),
@@ -186,8 +202,8 @@ ROWS = [
     Row(
         "add key",
         "POST",
-        _path(_signed("actor.key_added", _key_added), "/v1/actors/{actor_id}/keys"),
-        {"admin": 201},
+        _own_key_added,
+        {"admin": 201, "provider": 201, "registrar": 201},
     ),
     Row(
         "revoke key",

@@ -199,9 +199,9 @@ def test_rotating_a_providers_key(world: World, http: TestClient) -> None:
     new_key = generate_key()
     _post(
         http,
-        admin,
+        old,  # the provider adds its own key, with its own token (h5: key authority)
         f"/v1/actors/{actor_id}/keys",
-        admin.post_json(
+        old.post_json(  # signed by the actor's current key
             "actor.key_added",
             {"actor_id": actor_id, "public_key": public_key_to_b64(new_key.public_key())},
         ),

@@ -8,6 +8,7 @@ from pydantic import Field
 from sqlmodel import Session
 
 from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
+from creditbank.accounts.kinds.common import check_key_authority
 from creditbank.accounts.kinds.fields import Body, Identifier
 from creditbank.accounts.tables import ActorKeyRow
 from creditbank.errors import ConflictError, NotFoundError
@@ -21,7 +22,10 @@ class ActorKeyRevoked(Body):
     key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
 
 
-def admit(snapshot: Snapshot, body: ActorKeyRevoked, _admission: Admission) -> None:
+def admit(snapshot: Snapshot, body: ActorKeyRevoked, admission: Admission) -> None:
+    check_key_authority(
+        body.actor_id, admission.signed.entry.actor, added=False, role=admission.actor.role
+    )
     key = snapshot.get(ActorKeyRow, body.key_id)
     if key is None or key.actor_id != body.actor_id:
         raise NotFoundError(f"actor {body.actor_id!r} has no key {body.key_id}")
@@ -43,7 +47,7 @@ def rows(body: ActorKeyRevoked) -> list[RowKey]:
 KIND = Kind(
     entry_type="actor.key_revoked",
     body=ActorKeyRevoked,
-    signers=("system", "admin"),
+    signers=("admin", "provider", "registrar"),
     poster="admin",
     route="/v1/actors/{actor_id}/keys/{key_id}/revoke",
     admit=admit,

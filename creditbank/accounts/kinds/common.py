@@ -7,7 +7,7 @@ from datetime import date, datetime
 from creditbank.accounts.kinds.base import Snapshot
 from creditbank.accounts.names import DEFAULT_TIMEZONE
 from creditbank.accounts.tables import ActorKeyRow, CertificateRow, CreditRow, LearnerRow
-from creditbank.errors import ConflictError, NotFoundError, RuleViolation
+from creditbank.errors import ConflictError, NotFoundError, PermissionDenied, RuleViolation
 
 __all__ = ["key_in_use", "not_future", "require_learner", "require_unused_holding_id"]
 
@@ -32,3 +32,30 @@ def not_future(day: date, now: datetime, what: str) -> None:
 
 def key_in_use(snapshot: Snapshot, public_key: str) -> bool:
     return bool(snapshot.where(ActorKeyRow, public_key=public_key))
+
+
+# --- h5: key authority (issue 11) -------------------------------------------------------------
+
+SYSTEM = "system"
+
+
+def check_key_authority(
+    actor_id: str, signer: str, *, added: bool, role: str | None = None
+) -> None:
+    """Who may change whose keys: see ``docs/security.md``.
+
+    * no entry changes the ``system`` actor's keys (only ``creditbank keys rotate`` does);
+    * adding a key needs a signature by a current key of that same actor;
+    * revoking a key: that actor itself, or an admin (revoking forges nothing; it only stops).
+    """
+    if actor_id == SYSTEM:
+        raise PermissionDenied(
+            "no entry can change the system actor's keys; use `creditbank keys rotate`"
+        )
+    if added and signer != actor_id:
+        raise PermissionDenied(
+            f"adding a key to {actor_id} needs a signature by one of {actor_id}'s current keys "
+            f"(this entry is signed by {signer})"
+        )
+    if not added and signer != actor_id and role != "admin":
+        raise PermissionDenied(f"only {actor_id} itself or an admin may revoke its keys")

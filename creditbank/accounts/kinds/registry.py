@@ -21,6 +21,7 @@ from creditbank.accounts.kinds import (
     conversion_reversed,
     credit_earned,
     learner_registered,
+    ledger_learner_index,
     mapping_registered,
     mapping_retired,
 )
@@ -45,6 +46,7 @@ KINDS: dict[str, Kind] = {
         mapping_retired.KIND,
         conversion_posted.KIND,
         conversion_reversed.KIND,
+        ledger_learner_index.KIND,  # h5
     )
 }
 

@@ -50,18 +50,23 @@ async def register_actor(
     return answer(receipt, response)
 
 
+#: h5: an actor adds keys to itself, with its own token (see docs/security.md).
+KeyHolder = Annotated[Principal, Depends(require_roles("admin", "provider", "registrar"))]
+
+
 @router.post(
     "/v1/actors/{actor_id}/keys", status_code=201, summary="Add a key to an actor (rotation, 1/2)"
 )
 async def add_key(
     writer: WriterDep,
-    principal: Admin,
+    principal: KeyHolder,
     actor_id: ActorId,
     payload: SignedEntryIn,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> ReceiptPublic:
-    """A signed `actor.key_added` entry whose `body.actor_id` is the path's actor."""
+    """A signed `actor.key_added` entry whose `body.actor_id` is the path's actor, signed by one of
+    that actor's current keys and posted with its own token (key authority)."""
     receipt = await submit_signed(
         writer,
         principal,

@@ -1,0 +1,206 @@
+"""Issue 11 figures: bulk append with learner chains and index on vs off, transcript build for a
+learner with 50 entries, and the read-model audit beside the ledger audit.
+
+Run: ``.venv/bin/python bench/bench_transcripts.py [--entries 20000] [--learners 2000]``.
+Both append runs happen in this process, one after the other, on fresh SQLite files, so the ratio
+compares like with like on a shared machine. Map proof time at 1M entries / 100k learners is
+``bench/bench_learner_index.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from report import Row, load, machine, print_table, say  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from creditbank.accounts.bank import CreditBank  # noqa: E402
+from creditbank.accounts.identity import Identity, commitment_of, new_salt  # noqa: E402
+from creditbank.accounts.readmodel_audit import audit_read_models  # noqa: E402
+from creditbank.accounts.transcript import build_transcript  # noqa: E402
+from creditbank.accounts.wiring import create_schema, load_programmes, shipped_data_dir  # noqa: E402
+from creditbank.client.signer import EntrySigner  # noqa: E402
+from creditbank.ledger.audit import audit_log  # noqa: E402
+from creditbank.ledger.chain import INDEX_ENTRY_TYPE, LearnerChains  # noqa: E402
+from creditbank.ledger.checkpoint import NoteSigner  # noqa: E402
+from creditbank.ledger.database import make_engine  # noqa: E402
+from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry  # noqa: E402
+from creditbank.ledger.log import Log  # noqa: E402
+from creditbank.ledger.sql import SqlLogStore, create_log_schema  # noqa: E402
+
+ORIGIN = "bench.creditbank.example/transcripts"
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def _entries(n: int, learners: int, key: Ed25519PrivateKey) -> list[tuple[SignedEntry, str]]:
+    out = []
+    for i in range(n):
+        learner = f"L{i % learners:06d}"
+        entry = Entry.create(
+            type="credit.earned",
+            actor="reg-1",
+            nonce=f"bench-{i:09d}",
+            claimed_at=NOW,
+            body={"credit_id": f"CR{i}", "learner_id": learner, "credits": "2"},
+        )
+        out.append((sign_entry(entry, key), learner))
+    return out
+
+
+def _append_rate(
+    folder: Path, name: str, items: list[tuple[SignedEntry, str]], chained: bool
+) -> float:
+    engine = make_engine(f"sqlite:///{folder / name}")
+    create_log_schema(engine)
+    log_key = Ed25519PrivateKey.generate()
+
+    def index_entry(body: dict[str, Any], now: datetime) -> SignedEntry:
+        return sign_entry(
+            Entry.create(
+                type=INDEX_ENTRY_TYPE,
+                actor="system",
+                nonce=f"learner-index-{body['tree_size']}",
+                claimed_at=now,
+                body=body,
+            ),
+            log_key,
+        )
+
+    chains = LearnerChains(index_entry) if chained else None
+    batch_size = 1000
+    with Log.open(SqlLogStore(engine), origin=ORIGIN, signer=NoteSigner(ORIGIN, log_key)) as log:
+        log.chains = chains
+        started = time.perf_counter()
+        for start in range(0, len(items), batch_size):
+            chunk = items[start : start + batch_size]
+            with log.batch(now=NOW) as batch:
+                batch.add_many(
+                    [s for s, _ in chunk], learners=[lr for _, lr in chunk] if chained else None
+                )
+        elapsed = time.perf_counter() - started
+    engine.dispose()
+    return len(items) / elapsed
+
+
+def _transcript_bank(folder: Path, entries: int) -> tuple[CreditBank, Any, Any]:
+    engine = make_engine(f"sqlite:///{folder / 'bank.db'}")
+    create_schema(engine)
+    clock = lambda: NOW  # noqa: E731
+    log_key = Ed25519PrivateKey.generate()
+    pool = Log.open(SqlLogStore(engine), origin=ORIGIN, signer=NoteSigner(ORIGIN, log_key))
+    log = pool.__enter__()
+    log.register_key(now=NOW)
+    bank = CreditBank(engine, log, load_programmes(shipped_data_dir()), clock=clock)
+    admin = EntrySigner("admin", Ed25519PrivateKey.generate(), clock=clock)
+    registrar = EntrySigner("reg-1", Ed25519PrivateKey.generate(), clock=clock)
+    bank.bootstrap(admin_id="admin", admin_name="Admin", admin_public_key=_pub(admin))
+    bank.submit(
+        admin.sign(
+            "actor.registered",
+            {
+                "v": 1,
+                "actor_id": "reg-1",
+                "role": "registrar",
+                "name": "R",
+                "public_key": _pub(registrar),
+            },
+        )
+    )
+    identity = Identity(name="张伟", id_number="310101199001011234", salt=new_salt())
+    bank.submit(
+        registrar.sign(
+            "learner.registered",
+            {"v": 1, "learner_id": "L-bench", "commitment": commitment_of(identity)},
+        ),
+        identity=identity,
+    )
+    for i in range(entries - 1):
+        bank.submit(
+            registrar.sign(
+                "credit.earned",
+                {
+                    "v": 1,
+                    "credit_id": f"CR-{i}",
+                    "learner_id": "L-bench",
+                    "institution": "SSPU",
+                    "course_code": f"C{i:03d}",
+                    "credits": "2",
+                    "grade": 80,
+                    "earned_on": (NOW - timedelta(days=30)).date().isoformat(),
+                },
+            )
+        )
+    return bank, engine, pool
+
+
+def _pub(signer: EntrySigner) -> str:
+    return public_key_to_b64(signer.private_key.public_key())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, default=20_000)
+    parser.add_argument("--learners", type=int, default=2_000)
+    args = parser.parse_args()
+    key = Ed25519PrivateKey.generate()
+    items = _entries(args.entries, args.learners, key)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        say("appending with chains off ...")
+        off = _append_rate(folder, "off.db", items, chained=False)
+        say("appending with chains and index on ...")
+        on = _append_rate(folder, "on.db", items, chained=True)
+        say("building a 50-entry learner's bank ...")
+        bank, engine, pool = _transcript_bank(folder, 50)
+        times = []
+        for _ in range(30):
+            with Session(engine) as session:
+                t0 = time.perf_counter()
+                bundle = build_transcript(session, bank.log, "L-bench")
+                times.append(time.perf_counter() - t0)
+        assert len([e for e in bundle["entries"] if "chain" in e["leaf"]]) == 50
+        build_ms = statistics.median(times) * 1000
+        t0 = time.perf_counter()
+        audit_log(bank.log.store, origin=ORIGIN)
+        ledger_audit = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        audit_read_models(engine, bank.log.store)
+        model_audit = time.perf_counter() - t0
+        size = bank.log.size()
+        pool.__exit__(None, None, None)
+        engine.dispose()
+    ratio = on / off
+    rows = [
+        Row("bulk append, chains off (entries/s)", f"{off:,.0f}", "", None),
+        Row("bulk append, chains + index on (entries/s)", f"{on:,.0f}", "", None),
+        Row("ratio on / off", f"{ratio:.2f}", ">= 0.8", ratio >= 0.8),
+        Row(
+            "transcript build, 50 entries, median (ms)",
+            f"{build_ms:.1f}",
+            "<= 20 ms",
+            build_ms <= 20,
+        ),
+        Row(
+            f"read-model audit vs ledger audit ({size} entries)",
+            f"{model_audit:.2f} s vs {ledger_audit:.2f} s",
+            "",
+            None,
+        ),
+    ]
+    print(f"machine: {machine()}; load {load()} (shared by 7 engineers)")
+    print(f"append: {args.entries} signed entries over {args.learners} learners, batches of 1000")
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""Check the stored read models against the log, table by table, row by row, column by column.
+
+Balances, progress and transcripts are read from the projection tables, not from the log, so a
+row changed behind the code's back (a credit of 4 set to 40) would be served as truth. This audit
+replays the log into *fresh* read models (an in-memory SQLite database, with the same projection
+functions the write path uses) and compares them with the stored tables. The first differences are
+reported with the table, the row's key, the column, the stored and the derived value.
+
+The stored side is read in one read transaction (a snapshot), and the log is replayed exactly up to
+the size those read models say they have applied, so an audit of a live database compares like
+with like; entries appended meanwhile are left for the next audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, select
+
+from creditbank.accounts.kinds import parse_body
+from creditbank.accounts.projection import apply_entry
+from creditbank.accounts.tables import PROJECTION_TABLES, ProjectionStateRow
+from creditbank.errors import CreditbankError, TamperError
+from creditbank.ledger.entry import Leaf
+from creditbank.ledger.store import LogStore
+
+__all__ = ["Difference", "ReadModelReport", "audit_read_models", "compare_read_models"]
+
+#: How many differences a failure lists (the first one is what matters; the rest give scale).
+_SHOWN = 20
+
+Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Difference:
+    table: str
+    key: tuple[Any, ...]
+    column: str | None  # None: the whole row is missing on one side
+    stored: Any
+    derived: Any
+
+    def __str__(self) -> str:
+        key = ", ".join(str(part) for part in self.key)
+        if self.column is None:
+            where = "missing from the stored table" if self.stored is None else "not in the log"
+            return f"table {self.table}, key ({key}): row {where}"
+        return (
+            f"table {self.table}, key ({key}), column {self.column}: "
+            f"stored {self.stored!r}, derived from the log {self.derived!r}"
+        )
+
+
+@dataclass(frozen=True)
+class ReadModelReport:
+    entries: int
+    tables: int
+    rows: int
+
+
+def _rows(session: Session) -> Rows:
+    out: Rows = {}
+    for table in PROJECTION_TABLES:
+        columns = [c.name for c in table.__table__.columns]  # type: ignore[attr-defined]
+        keys = [c.name for c in table.__table__.primary_key.columns]  # type: ignore[attr-defined]
+        rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row in session.exec(select(table)):
+            values = {name: getattr(row, name) for name in columns}
+            rows[tuple(values[k] for k in keys)] = values
+        out[str(table.__tablename__)] = rows
+    return out
+
+
+def compare_read_models(stored: Rows, derived: Rows) -> list[Difference]:
+    """Every difference, tables in projection order, keys sorted within a table."""
+    found: list[Difference] = []
+    for table, derived_rows in derived.items():
+        stored_rows = stored.get(table, {})
+        for key in sorted(set(stored_rows) | set(derived_rows), key=repr):
+            mine, theirs = stored_rows.get(key), derived_rows.get(key)
+            if mine is None or theirs is None:
+                found.append(Difference(table, key, None, mine, theirs))
+                continue
+            for column, value in theirs.items():
+                if mine.get(column) != value:
+                    found.append(Difference(table, key, column, mine.get(column), value))
+    return found
+
+
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Session]:
+    """A session reading one consistent snapshot of the stored tables.
+
+    PostgreSQL: a REPEATABLE READ transaction. SQLite: engines from ``ledger.database`` begin every
+    transaction explicitly, and in WAL mode its first read fixes the snapshot.
+    """
+    with engine.connect() as raw:
+        conn: Connection = raw
+        if engine.dialect.name == "postgresql":
+            conn = raw.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            with Session(bind=conn) as session:
+                yield session
+
+
+def _derive(store: LogStore, size: int, progress: Callable[[int], None] | None) -> Rows:
+    fresh = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    try:
+        tables = [t.__table__ for t in PROJECTION_TABLES]  # type: ignore[attr-defined]
+        SQLModel.metadata.create_all(fresh, tables=tables)
+        with Session(fresh) as session:
+            for row in store.leaves(0, size):
+                try:
+                    leaf = Leaf.from_bytes(row.data)
+                    body = parse_body(leaf.entry.type, leaf.entry.body)
+                except CreditbankError as exc:
+                    raise TamperError(
+                        f"entry {row.index} cannot be replayed: {exc}", index=row.index
+                    ) from exc
+                apply_entry(session, row.index, leaf, body)
+                if row.index % 2000 == 1999:
+                    session.flush()
+                    if progress is not None:
+                        progress(row.index + 1)
+            session.flush()
+            return _rows(session)
+    finally:
+        fresh.dispose()
+
+
+def audit_read_models(
+    engine: Engine, store: LogStore, *, progress: Callable[[int], None] | None = None
+) -> ReadModelReport:
+    """Raise :class:`TamperError` listing the differences between stored and derived models."""
+    with _snapshot(engine) as session:
+        state = session.get(ProjectionStateRow, 1)
+        size = state.applied_size if state is not None else 0
+        stored = _rows(session)
+    if size > store.size():
+        raise TamperError(
+            f"the read models claim {size} applied entries but the log has {store.size()}"
+        )
+    derived = _derive(store, size, progress)
+    differences = compare_read_models(stored, derived)
+    if differences:
+        shown = "\n  ".join(str(d) for d in differences[:_SHOWN])
+        more = len(differences) - _SHOWN
+        raise TamperError(
+            f"the read models differ from the log ({len(differences)} difference(s)):\n  {shown}"
+            + (f"\n  ... and {more} more" if more > 0 else "")
+        )
+    if progress is not None:
+        progress(size)
+    return ReadModelReport(
+        entries=size, tables=len(derived), rows=sum(len(rows) for rows in derived.values())
+    )

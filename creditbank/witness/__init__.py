@@ -1,0 +1,1 @@
+"""A C2SP tlog-witness (``creditbank witness``) and the log side that asks witnesses to cosign."""
