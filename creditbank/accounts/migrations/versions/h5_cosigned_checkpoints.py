@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h5_cosigned_checkpoints"
-down_revision = "0001"
+down_revision = "h2_identity_vault"
 branch_labels = None
 depends_on = None
 
