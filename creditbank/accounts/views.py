@@ -137,11 +137,9 @@ def _columns(model: type[SQLModel]) -> Any:
 
 @cache
 def _balance_query() -> Any:
-    """The learner's registration, certificates, credits and recognitions: one query.
-
-    A UNION ALL of four selects over one column layout (kind, id, code, who, number, day, index,
-    time, until, amount, mapping, mode, sources); ``kind`` tells the rows apart.
-    """
+    """One query for a balance: a UNION ALL of the learner, certificates, credits, recognitions
+    over one column layout (kind, id, code, who, number, day, index, time, until, amount,
+    mapping, mode, sources); ``kind`` tells the rows apart."""
     text, number = String(), Integer()
     wanted = bindparam("learner_id", type_=String())
 
