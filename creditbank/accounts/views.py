@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, String, cast, literal, null, union_all
+from sqlalchemy import Integer, String, bindparam, cast, literal, null, union_all
 from sqlalchemy import literal_column as text_column
 from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel, col, select
@@ -134,13 +135,13 @@ def _columns(model: type[SQLModel]) -> Any:
     return model.__table__.c  # type: ignore[attr-defined]
 
 
-def _balance_rows(session: Session, learner_id: str) -> list[tuple[Any, ...]]:
-    """The learner's registration, certificates, credits and recognitions: one query.
-
-    A UNION ALL of four selects over one column layout (kind, id, code, who, number, day, index,
-    time, until, amount, mapping, mode, sources); ``kind`` tells the rows apart.
-    """
+@cache
+def _balance_query() -> Any:
+    """One query for a balance: a UNION ALL of the learner, certificates, credits, recognitions
+    over one column layout (kind, id, code, who, number, day, index, time, until, amount,
+    mapping, mode, sources); ``kind`` tells the rows apart."""
     text, number = String(), Integer()
+    wanted = bindparam("learner_id", type_=String())
 
     def nulls(*types: Any) -> list[Any]:
         return [cast(null(), t) for t in types]
@@ -154,7 +155,7 @@ def _balance_rows(session: Session, learner_id: str) -> list[tuple[Any, ...]]:
             for name in names[1:]
         ),
         cast(null(), text).label("sources"),
-    ).where(_columns(LearnerRow).learner_id == learner_id)
+    ).where(_columns(LearnerRow).learner_id == wanted)
     cert = _columns(CertificateRow)
     certificates = core_select(
         literal("1", text),
@@ -167,7 +168,7 @@ def _balance_rows(session: Session, learner_id: str) -> list[tuple[Any, ...]]:
         cert.recorded_at,
         cert.revoked_at,
         *nulls(text, text, text, text),
-    ).where(cert.learner_id == learner_id)
+    ).where(cert.learner_id == wanted)
     credit = _columns(CreditRow)
     credits = core_select(
         literal("2", text),
@@ -181,7 +182,7 @@ def _balance_rows(session: Session, learner_id: str) -> list[tuple[Any, ...]]:
         cast(null(), text),
         credit.credits,
         *nulls(text, text, text),
-    ).where(credit.learner_id == learner_id)
+    ).where(credit.learner_id == wanted)
     rec = _columns(RecognitionRow)
     recognitions = core_select(
         literal("3", text),
@@ -197,10 +198,14 @@ def _balance_rows(session: Session, learner_id: str) -> list[tuple[Any, ...]]:
         rec.mapping_id,
         rec.mode,
         rec.sources,
-    ).where(rec.learner_id == learner_id)
+    ).where(rec.learner_id == wanted)
     query = union_all(learner, certificates, credits, recognitions)
-    ordered = core_select(query.subquery()).order_by(text_column("1"), text_column("7"))
-    return [tuple(row) for row in session.execute(ordered)]
+    return core_select(query.subquery()).order_by(text_column("1"), text_column("7"))
+
+
+def _balance_rows(session: Session, learner_id: str) -> list[tuple[Any, ...]]:
+    """Run the (once built) balance query for one learner."""
+    return [tuple(row) for row in session.execute(_balance_query(), {"learner_id": learner_id})]
 
 
 def learner_balance(

@@ -205,4 +205,9 @@ def log_origin(engine: Engine) -> str | None:
     log it is; ``None`` when no key is on record yet.
     """
     keys = SqlLogStore(engine).log_keys()
-    return NoteVerifier.from_vkey(keys[-1]).name if keys else None
+    if not keys:
+        return None
+    try:
+        return NoteVerifier.from_vkey(keys[-1]).name
+    except KeyFormatError:  # a damaged key record: the audit itself will say what is wrong
+        return None

@@ -215,6 +215,7 @@ ROWS = [
     ),
     Row("issue token", "POST", _token_for_learner, {"admin": 201, "registrar": 201}),
     Row("revoke token", "DELETE", _revoke_token, {"admin": 204}),
+    Row("admin audit", "GET", _get("/v1/admin/audit"), {"admin": 200}),
     # provider
     Row(
         "register mapping",

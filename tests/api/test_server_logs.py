@@ -36,7 +36,7 @@ def test_issue9_item11_a_500_writes_one_line_with_the_correlation_id_and_no_pers
 ) -> None:
     world, client = broken
     with world.bank.engine.begin() as conn:  # the database fails under the code
-        conn.execute(text("ALTER TABLE learner_identities RENAME TO learner_identities_gone"))
+        conn.execute(text("ALTER TABLE learner_data_keys RENAME TO learner_data_keys_gone"))
     identity = Identity(name=NAME, id_number=ID_NUMBER, salt=new_salt())
     learner_id = new_learner_id()
     signed = world.registrar.sign(
@@ -67,7 +67,7 @@ def test_issue9_item11_a_500_writes_one_line_with_the_correlation_id_and_no_pers
     assert record["status"] == answer.status_code and record["route"] == "/v1/learners"
     assert all(r.exc_info is None for r in caplog.records if r.levelno >= logging.ERROR)
     with world.bank.engine.begin() as conn:
-        conn.execute(text("ALTER TABLE learner_identities_gone RENAME TO learner_identities"))
+        conn.execute(text("ALTER TABLE learner_data_keys_gone RENAME TO learner_data_keys"))
 
 
 def test_issue9_item11_client_errors_carry_a_correlation_id_too(
