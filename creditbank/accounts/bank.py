@@ -187,6 +187,26 @@ class CreditBank:
                 staged.append(self._stage(batch, session, item, identities.get(position), now))
         return [self._receipt(batch, index, consequences) for index, consequences in staged]
 
+    def submit_batch(self, items: Sequence[Submission]) -> list[Receipt]:
+        """Like :meth:`submit_many`, but a refusal names the item that was refused.
+
+        All items are appended in one transaction with one checkpoint, or none is; the error's
+        ``item`` is the 0-based position in ``items`` of the submission that was refused.
+        """
+        if not items:
+            raise InputError("nothing to submit")
+        now = self.clock()
+        staged: list[tuple[int, list[int]]] = []
+        with self.log.batch(now=now) as batch:
+            session = self._session(batch)
+            for position, item in enumerate(items):
+                try:
+                    staged.append(self._stage(batch, session, item.signed, item.identity, now))
+                except CreditbankError as exc:
+                    exc.in_item(position)
+                    raise
+        return [self._receipt(batch, index, consequences) for index, consequences in staged]
+
     def submit_group(self, items: Sequence[Submission]) -> list[Receipt | CreditbankError]:
         """Append many independent submissions in one transaction and one checkpoint.
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Annotated
@@ -34,12 +34,13 @@ from starlette.concurrency import run_in_threadpool
 from creditbank.accounts.bank import CreditBank, Receipt, Submission
 from creditbank.accounts.group_commit import GroupCommitter
 from creditbank.accounts.identity import Identity
-from creditbank.accounts.tokens import Principal
+from creditbank.accounts.tokens import Principal, Role
 from creditbank.api.config import ApiConfig
 from creditbank.api.idempotency import earlier_receipt, same_entry
 from creditbank.api.schemas import ReceiptPublic, SignedEntryIn
 from creditbank.errors import (
     ConflictError,
+    CreditbankError,
     DuplicateNonceError,
     EntryFormatError,
     InputError,
@@ -49,14 +50,36 @@ from creditbank.errors import (
 from creditbank.ledger.entry import SignedEntry
 
 __all__ = [
+    "MAX_BATCH_ITEMS",
+    "ROUTE_ROLES",
     "IdempotencyKeyHeader",
     "LedgerWriter",
     "WriterDep",
     "answer",
     "get_writer",
     "receipt_public",
+    "submit_batch",
     "submit_signed",
 ]
+
+#: The token role each entry type's write route admits; ``POST /v1/batch`` checks each item
+#: against the same table, so a batch never lends a role what its single route refuses.
+ROUTE_ROLES: dict[str, Role] = {
+    "actor.registered": "admin",
+    "actor.key_added": "admin",
+    "actor.key_revoked": "admin",
+    "learner.registered": "registrar",
+    "certificate.issued": "provider",
+    "certificate.revoked": "provider",
+    "credit.earned": "registrar",
+    "mapping.registered": "provider",
+    "mapping.retired": "provider",
+    "conversion.posted": "registrar",
+    "conversion.reversed": "registrar",
+}
+
+#: Most items one ``POST /v1/batch`` takes (422 beyond): one transaction, one checkpoint.
+MAX_BATCH_ITEMS = 1000
 
 
 @dataclass(frozen=True)
@@ -212,3 +235,67 @@ def answer(receipt: ReceiptPublic, response: Response) -> ReceiptPublic:
         response.headers["Idempotency-Replayed"] = "true"
     response.headers["Location"] = f"/v1/log/entries/{receipt.index}"
     return receipt
+
+
+def _batch_item(
+    bank: CreditBank, principal: Principal, position: int, payload: SignedEntryIn
+) -> tuple[SignedEntry, ReceiptPublic | None]:
+    """One batch item checked exactly as its single route checks it, and its replay if any."""
+    try:
+        entry_type = payload.entry.type
+        role = ROUTE_ROLES.get(entry_type)
+        if role is None:
+            known = ", ".join(sorted(ROUTE_ROLES))
+            raise EntryFormatError(f"unknown entry type {entry_type!r}; known types: {known}")
+        if principal.role != role:
+            raise PermissionDenied(
+                f"{entry_type} entries are posted with {role} tokens; this token is a "
+                f"{principal.role}'s"
+            )
+        signed = _checked_entry(
+            principal, payload, entry_type=entry_type, idempotency_key=None, path_fields=None
+        )
+        return signed, _replay(bank, signed)
+    except CreditbankError as exc:
+        exc.in_item(position)
+        raise
+
+
+async def submit_batch(
+    writer: LedgerWriter,
+    principal: Principal,
+    items: Sequence[tuple[SignedEntryIn, Identity | None]],
+) -> list[ReceiptPublic]:
+    """Append every item or none, in one transaction; items already in the log answer their
+    original receipts (so a retried batch appends nothing twice). A refusal is a
+    domain error whose ``item`` names the refused item's position."""
+    bank = writer.bank
+
+    def run() -> list[ReceiptPublic]:
+        prepared = [
+            _batch_item(bank, principal, position, payload)
+            for position, (payload, _) in enumerate(items)
+        ]
+        fresh = [
+            (position, Submission(signed, items[position][1]))
+            for position, (signed, replayed) in enumerate(prepared)
+            if replayed is None
+        ]
+        answers: list[ReceiptPublic | None] = [replayed for _, replayed in prepared]
+        if fresh:
+            try:
+                receipts = bank.submit_batch([submission for _, submission in fresh])
+            except CreditbankError as exc:
+                if exc.item is not None:  # its position among the fresh items -> in the batch
+                    exc.in_item(fresh[exc.item][0])
+                raise
+            for (position, _), receipt in zip(fresh, receipts, strict=True):
+                answers[position] = receipt_public(receipt)
+        return [answer for answer in answers if answer is not None]
+
+    try:
+        return await run_in_threadpool(run)
+    except DuplicateNonceError:
+        # A concurrent retry of one of these entries may have committed between the replay
+        # lookup and the append: look again once; a conflict that remains stands.
+        return await run_in_threadpool(run)

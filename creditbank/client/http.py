@@ -76,6 +76,14 @@ def _params(**values: Any) -> dict[str, str]:
     return out
 
 
+def _identity_json(identity: Mapping[str, str] | Identity | None) -> dict[str, str] | None:
+    if identity is None:
+        return None
+    if isinstance(identity, Identity):
+        return {"name": identity.name, "id_number": identity.id_number, "salt": identity.salt}
+    return {key: str(identity[key]) for key in ("name", "id_number", "salt")}
+
+
 class CreditbankClient:
     """The API for one caller: a token (for anything but public reads) and a signer (for writes)."""
 
@@ -153,6 +161,33 @@ class CreditbankClient:
             headers={"Content-Type": "application/json", "Idempotency-Key": signed.entry.nonce},
         )
         return Receipt.from_json(response.json())
+
+    def submit_batch(
+        self,
+        items: Sequence[SignedEntry | tuple[SignedEntry, Mapping[str, str] | Identity | None]],
+    ) -> list[Receipt]:
+        """Post signed entries through ``POST /v1/batch``: all are appended, or none is.
+
+        Each item is a signed entry, or a pair of a signed entry and the identity (a mapping with
+        ``name``, ``id_number``, ``salt``, or an :class:`Identity`) its ``learner.registered``
+        carries. Answers one receipt per item, in order; entries already in the log answer their
+        original receipts, so re-sending a batch (as the retries here do) never appends twice.
+        A refused item raises its error (a class of :mod:`creditbank.errors`) with ``item`` set to
+        its 0-based position; nothing of the batch was appended.
+        """
+        if not items:
+            raise InputError("a batch needs at least one entry")
+        entries: list[dict[str, Any]] = []
+        for item in items:
+            signed, identity = (item, None) if isinstance(item, SignedEntry) else item
+            entries.append({"entry": signed.to_json(), "identity": _identity_json(identity)})
+        response = self._send(
+            "POST",
+            "/v1/batch",
+            content=canonical_bytes({"entries": entries}),
+            headers={"Content-Type": "application/json"},
+        )
+        return [Receipt.from_json(r) for r in response.json()["receipts"]]
 
     def _write(
         self,
