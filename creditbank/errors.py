@@ -37,6 +37,8 @@ from __future__ import annotations
 
 __all__ = [
     "AuthError",
+    "CohortFileError",
+    "CohortProblem",
     "AuthenticationError",
     "CatalogError",
     "CheckpointError",
@@ -213,3 +215,31 @@ class PermissionDenied(AuthError):
 
 class StorageError(CreditbankError):
     """The database is missing, not initialised, or in a state the code cannot work with."""
+
+
+# --- h6: cohort imports -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortProblem:
+    """One bad cell or row of a cohort file: file, row (1 = the header), column, in zh and en."""
+
+    file: str
+    row: int
+    column: str | None
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.row}" + (f":{self.column}" if self.column else "")
+        return f"{where}: {self.zh} / {self.en}"
+
+
+class CohortFileError(InputError):
+    """A cohort file (learners, certificates, credits) has bad rows; nothing was appended."""
+
+    def __init__(self, problems: list[CohortProblem]) -> None:
+        self.problems = problems
+        shown = "; ".join(str(p) for p in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"{len(problems)} problem(s) in the file; nothing appended: {shown}{more}")

@@ -35,6 +35,7 @@ from creditbank.api.routes import (
     conversions,
     credits,
     health,
+    imports,
     learners,
     log,
     mappings,
@@ -128,6 +129,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(conversions.router)
     app.include_router(batch.router)
+    app.include_router(imports.router)  # h6: cohort imports
     return app
 
 
