@@ -39,6 +39,7 @@ from creditbank.api.routes import (
     learners,
     log,
     mappings,
+    reports,
 )
 from creditbank.config import Settings
 
@@ -130,6 +131,7 @@ def create_app(
     app.include_router(conversions.router)
     app.include_router(batch.router)
     app.include_router(imports.router)  # h6: cohort imports
+    app.include_router(reports.router)  # h6: reports
     return app
 
 

@@ -57,6 +57,9 @@ def _register_commands() -> None:
     from creditbank.cli import import_commands  # h6: cohort imports
 
     import_commands.register(app)
+    from creditbank.cli import report_commands  # h6: reports
+
+    report_commands.register(app)
 
 
 _register_commands()
