@@ -20,10 +20,12 @@ from datetime import date
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote
 
 import httpx
 
 from creditbank.accounts.identity import Identity, commitment_of, new_learner_id, new_salt
+from creditbank.accounts.kinds import kind_of
 from creditbank.client.problems import error_from_response
 from creditbank.client.signer import EntrySigner, new_nonce
 from creditbank.errors import EntryFormatError, InputError, StorageError
@@ -191,13 +193,19 @@ class CreditbankClient:
 
     def _write(
         self,
-        path: str,
         entry_type: str,
         body: Mapping[str, Any],
         *,
         nonce: str | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> Receipt:
+        """Sign and post an entry to the write route its kind names (see the kinds registry)."""
+        kind = kind_of(entry_type)
+        if kind.route is None:
+            raise InputError(f"{entry_type} entries are appended by the log itself, not posted")
+        path = kind.route.format(
+            **{name: quote(str(body[name]), safe="") for name in kind.path_fields}
+        )
         signed = self._signer().sign(entry_type, {"v": 1, **body}, nonce=nonce)
         return self.post_signed(path, signed, extra=extra)
 
@@ -265,15 +273,15 @@ class CreditbankClient:
 
     def register_actor(self, actor_id: str, role: str, name: str, public_key: str) -> Receipt:
         body = {"actor_id": actor_id, "role": role, "name": name, "public_key": public_key}
-        return self._write("/v1/actors", "actor.registered", body)
+        return self._write("actor.registered", body)
 
     def add_key(self, actor_id: str, public_key: str) -> Receipt:
         body = {"actor_id": actor_id, "public_key": public_key}
-        return self._write(f"/v1/actors/{actor_id}/keys", "actor.key_added", body)
+        return self._write("actor.key_added", body)
 
     def revoke_key(self, actor_id: str, key_id: str) -> Receipt:
         body = {"actor_id": actor_id, "key_id": key_id}
-        return self._write(f"/v1/actors/{actor_id}/keys/{key_id}/revoke", "actor.key_revoked", body)
+        return self._write("actor.key_revoked", body)
 
     def issue_token(
         self, *, actor_id: str | None = None, learner_id: str | None = None, label: str = ""
@@ -288,11 +296,11 @@ class CreditbankClient:
     # --- provider -----------------------------------------------------------------------------
 
     def register_mapping(self, mapping: Mapping[str, Any]) -> Receipt:
-        return self._write("/v1/mappings", "mapping.registered", {"mapping": dict(mapping)})
+        return self._write("mapping.registered", {"mapping": dict(mapping)})
 
     def retire_mapping(self, mapping_id: str, reason: str) -> Receipt:
         body = {"mapping_id": mapping_id, "reason": reason}
-        return self._write(f"/v1/mappings/{mapping_id}/retire", "mapping.retired", body)
+        return self._write("mapping.retired", body)
 
     def issue_certificate(
         self,
@@ -310,11 +318,11 @@ class CreditbankClient:
             "level": level,
             "issued_on": issued_on.isoformat(),
         }
-        return self._write("/v1/certificates", "certificate.issued", body)
+        return self._write("certificate.issued", body)
 
     def revoke_certificate(self, certificate_id: str, reason: str) -> Receipt:
         body = {"certificate_id": certificate_id, "reason": reason}
-        return self._write(f"/v1/certificates/{certificate_id}/revoke", "certificate.revoked", body)
+        return self._write("certificate.revoked", body)
 
     # --- registrar ----------------------------------------------------------------------------
 
@@ -329,7 +337,7 @@ class CreditbankClient:
         extra = {
             "identity": {"name": name, "id_number": id_number, "salt": identity.salt},
         }
-        receipt = self._write("/v1/learners", "learner.registered", body, extra=extra)
+        receipt = self._write("learner.registered", body, extra=extra)
         return learner_id, receipt
 
     def record_credit(
@@ -352,7 +360,7 @@ class CreditbankClient:
             "grade": grade,
             "earned_on": earned_on.isoformat(),
         }
-        return self._write("/v1/credits", "credit.earned", body)
+        return self._write("credit.earned", body)
 
     def post_conversion(
         self,
@@ -379,7 +387,7 @@ class CreditbankClient:
                 for r in recognitions
             ],
         }
-        return self._write("/v1/conversions", "conversion.posted", body)
+        return self._write("conversion.posted", body)
 
     def convert(
         self,
@@ -414,7 +422,7 @@ class CreditbankClient:
 
     def reverse_conversion(self, conversion_id: str, reason: str) -> Receipt:
         body = {"conversion_id": conversion_id, "reason": reason}
-        return self._write(f"/v1/conversions/{conversion_id}/reverse", "conversion.reversed", body)
+        return self._write("conversion.reversed", body)
 
     # --- a learner's account ------------------------------------------------------------------
 
