@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from creditbank.accounts.authority import AuthorityReport, audit_authority
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.cascade import SYSTEM_ACTOR
+from creditbank.accounts.conversion_audit import audit_conversions
 from creditbank.accounts.schema import current_revision, upgrade
 from creditbank.accounts.wiring import load_programmes, shipped_data_dir
 from creditbank.config import Settings
@@ -407,6 +408,14 @@ def register(app: typer.Typer) -> None:
                     progress=progress,
                 )
             authority = verify_authority(engine)
+            # h6: re-check every conversion.posted against the rules in force (issue 12 item 2)
+            conversions = (
+                audit_conversions(
+                    SqlLogStore(engine), load_programmes(settings.data_dir or shipped_data_dir())
+                )
+                if authority is not None
+                else None
+            )
         console.print(
             f"OK: {report.tree_size} entries, root {report.root_hash.hex()}, "
             f"{report.checkpoints_checked} checkpoints and "
@@ -417,6 +426,12 @@ def register(app: typer.Typer) -> None:
             console.print(
                 f"OK: every entry was signed by a key its actor held at the time, in a role allowed "
                 f"to sign it ({authority.actors} actors, {authority.keys} keys)",
+                highlight=False,
+            )
+        if conversions is not None:
+            console.print(
+                f"OK: {conversions.conversions} conversions re-checked from the log against the "
+                "mappings, holdings and caps in force when each was posted",
                 highlight=False,
             )
         if not log_key:
