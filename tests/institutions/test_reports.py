@@ -89,7 +89,9 @@ def test_provider_certificates_issued_and_revoked(
     kept = world.new_certificate(learner.learner_id)
     revoked = world.new_certificate(learner.learner_id)
     world.bank.submit(
-        world.provider.sign("certificate.revoked", {"certificate_id": revoked, "reason": "entered-in-error"})
+        world.provider.sign(
+            "certificate.revoked", {"certificate_id": revoked, "reason": "entered-in-error"}
+        )
     )
     answer = sqlite_http.get(
         "/v1/reports/certificates",
