@@ -18,11 +18,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
+from creditbank.accounts.cascade import SYSTEM_ACTOR
 from creditbank.accounts.kinds import KINDS, Admission, parse_body
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.snapshot import SessionSnapshot
@@ -118,6 +120,10 @@ def _check(
             f"entry {index}: conversion {conversion} is signed by an unknown actor", index=index
         )
     now = parse_time(leaf.integrated_at, "integrated_at")
+    as_of = getattr(body, "as_of", None)
+    if leaf.entry.actor == SYSTEM_ACTOR and isinstance(as_of, date):
+        # a cascade's re-post keeps the original date: judge it on that day, not on today's
+        now = datetime.combine(as_of, time(23, 59), UTC)
     try:
         admit(snapshot, body, Admission(signed=leaf.signed, actor=actor, now=now))
     except CreditbankError as exc:

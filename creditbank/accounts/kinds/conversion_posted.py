@@ -141,7 +141,8 @@ def learner_of(_snapshot: Snapshot, body: ConversionPosted) -> str:
 KIND = Kind(
     entry_type="conversion.posted",
     body=ConversionPosted,
-    signers=("registrar",),
+    # h6: "system" re-posts what a revocation left standing (accounts/cascade.py)
+    signers=("registrar", "system"),
     poster="registrar",
     route="/v1/conversions",
     admit=admit,
