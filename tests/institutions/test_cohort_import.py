@@ -43,7 +43,7 @@ class ThroughTestClient(httpx.BaseTransport):
 
 
 @pytest.fixture
-def client_for(sqlite_http: TestClient) -> Iterator[Any]:
+def client_for(http: TestClient) -> Iterator[Any]:
     opened: list[ImportClient] = []
 
     def make(actor: Actor) -> ImportClient:
@@ -51,7 +51,7 @@ def client_for(sqlite_http: TestClient) -> Iterator[Any]:
             "http://testserver",
             token=actor.token,
             signer=actor.signer,
-            transport=ThroughTestClient(sqlite_http),
+            transport=ThroughTestClient(http),
         )
         opened.append(client)
         return client
@@ -82,9 +82,9 @@ def cert_rows(world: World, n: int) -> list[list[Any]]:
 
 
 def test_certificates_import_once_and_reimport_appends_nothing(
-    sqlite_world: World, client_for: Any, tmp_path: Path
+    world: World, client_for: Any, tmp_path: Path
 ) -> None:
-    world, provider = sqlite_world, sqlite_world.provider
+    provider = world.provider
     path = write_csv(tmp_path / "certs.csv", [CERT_HEADER, *cert_rows(world, 5)])
     before = size(world)
     client = client_for(provider)
@@ -97,9 +97,9 @@ def test_certificates_import_once_and_reimport_appends_nothing(
 
 
 def test_a_bad_row_appends_nothing_and_names_file_row_column(
-    sqlite_world: World, client_for: Any, tmp_path: Path
+    world: World, client_for: Any, tmp_path: Path
 ) -> None:
-    world, provider = sqlite_world, sqlite_world.provider
+    provider = world.provider
     rows = cert_rows(world, 3)
     rows[1][3] = 9  # level
     rows[2][4] = "2026/01/05"  # date
@@ -115,9 +115,9 @@ def test_a_bad_row_appends_nothing_and_names_file_row_column(
 
 
 def test_partial_appends_good_rows_and_writes_rejects(
-    sqlite_world: World, client_for: Any, tmp_path: Path
+    world: World, client_for: Any, tmp_path: Path
 ) -> None:
-    world, provider = sqlite_world, sqlite_world.provider
+    provider = world.provider
     rows = cert_rows(world, 4)
     rows[0][2] = "6-18-01"  # not an occupation code
     rows[3][1] = "L-nobody"  # refused by the server: no such learner
@@ -133,9 +133,9 @@ def test_partial_appends_good_rows_and_writes_rejects(
 
 
 def test_a_server_refusal_without_partial_names_the_row(
-    sqlite_world: World, client_for: Any, tmp_path: Path
+    world: World, client_for: Any, tmp_path: Path
 ) -> None:
-    world, provider = sqlite_world, sqlite_world.provider
+    provider = world.provider
     rows = cert_rows(world, 3)
     rows[1][1] = "L-nobody"
     path = write_csv(tmp_path / "unknown.csv", [CERT_HEADER, *rows])
@@ -147,9 +147,9 @@ def test_a_server_refusal_without_partial_names_the_row(
 
 
 def test_an_interrupted_import_resumes_with_whole_batches(
-    sqlite_world: World, client_for: Any, tmp_path: Path
+    world: World, client_for: Any, tmp_path: Path
 ) -> None:
-    world, provider = sqlite_world, sqlite_world.provider
+    provider = world.provider
     path = write_csv(tmp_path / "big.csv", [CERT_HEADER, *cert_rows(world, 7)])
     client = client_for(provider)
     real = client.submit_batch
@@ -214,7 +214,7 @@ def test_id_number_check_digit_future_dates_and_duplicates(tmp_path: Path) -> No
     assert [(p.row, p.column) for p in problems] == [(2, "earned_on")]
 
 
-def test_xlsx_dates_and_numbers(sqlite_world: World, tmp_path: Path) -> None:
+def test_xlsx_dates_and_numbers(tmp_path: Path) -> None:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -230,8 +230,8 @@ def test_xlsx_dates_and_numbers(sqlite_world: World, tmp_path: Path) -> None:
     assert [(p.row, p.column) for p in cohort.problems] == [(3, "grade")]
 
 
-def test_learners_then_credits(sqlite_world: World, client_for: Any, tmp_path: Path) -> None:
-    world, registrar = sqlite_world, sqlite_world.registrar
+def test_learners_then_credits(world: World, client_for: Any, tmp_path: Path) -> None:
+    registrar = world.registrar
     people = write_csv(
         tmp_path / "people.csv",
         [["姓名", "身份证号"], ["张三", unique("ID")], ["李四", unique("ID")]],

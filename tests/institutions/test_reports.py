@@ -26,15 +26,12 @@ def span(world: World) -> dict[str, str]:
     }
 
 
-def test_conversions_report_csv_zh_and_xlsx_en(
-    sqlite_world: World, sqlite_http: TestClient
-) -> None:
-    world = sqlite_world
+def test_conversions_report_csv_zh_and_xlsx_en(world: World, http: TestClient) -> None:
     conversion_id, learner_id = world.new_conversion()
     programme = world.recognition.programme_code
     headers = world.bearer(world.registrar.token)
     url = f"/v1/reports/programmes/{programme}/conversions"
-    answer = sqlite_http.get(url, params=span(world), headers=headers)
+    answer = http.get(url, params=span(world), headers=headers)
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/csv")
     table = rows_of(answer.content)
@@ -47,9 +44,7 @@ def test_conversions_report_csv_zh_and_xlsx_en(
         if int(posted[11:13]) < 16
         else (date.fromisoformat(posted[:10]) + timedelta(days=1)).isoformat()
     )
-    xlsx = sqlite_http.get(
-        url, params={**span(world), "lang": "en", "format": "xlsx"}, headers=headers
-    )
+    xlsx = http.get(url, params={**span(world), "lang": "en", "format": "xlsx"}, headers=headers)
     assert xlsx.status_code == 200
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None
@@ -59,13 +54,10 @@ def test_conversions_report_csv_zh_and_xlsx_en(
     assert Decimal(str(mine[3])) == Decimal(row[3])
 
 
-def test_roster_shows_recognised_credits_and_progress(
-    sqlite_world: World, sqlite_http: TestClient
-) -> None:
-    world = sqlite_world
+def test_roster_shows_recognised_credits_and_progress(world: World, http: TestClient) -> None:
     _, learner_id = world.new_conversion()
     programme = world.catalog.programme(world.recognition.programme_code)
-    answer = sqlite_http.get(
+    answer = http.get(
         f"/v1/reports/programmes/{programme.code}/roster",
         params={"lang": "en"},
         headers=world.bearer(world.registrar.token),
@@ -81,10 +73,7 @@ def test_roster_shows_recognised_credits_and_progress(
     assert Decimal(row[5]) == (recognised * 100 / programme.total_credits).quantize(Decimal("0.1"))
 
 
-def test_provider_certificates_issued_and_revoked(
-    sqlite_world: World, sqlite_http: TestClient
-) -> None:
-    world = sqlite_world
+def test_provider_certificates_issued_and_revoked(world: World, http: TestClient) -> None:
     learner = world.new_learner()
     kept = world.new_certificate(learner.learner_id)
     revoked = world.new_certificate(learner.learner_id)
@@ -93,7 +82,7 @@ def test_provider_certificates_issued_and_revoked(
             "certificate.revoked", {"certificate_id": revoked, "reason": "entered-in-error"}
         )
     )
-    answer = sqlite_http.get(
+    answer = http.get(
         "/v1/reports/certificates",
         params={**span(world), "lang": "en"},
         headers=world.bearer(world.provider.token),
@@ -101,7 +90,7 @@ def test_provider_certificates_issued_and_revoked(
     assert answer.status_code == 200, answer.text
     status = {r[0]: r[6] for r in rows_of(answer.content)[1:]}
     assert status[kept] == "issued" and status[revoked] == "revoked"
-    other = sqlite_http.get(
+    other = http.get(
         "/v1/reports/certificates",
         params=span(world),
         headers=world.bearer(world.other_provider.token),
@@ -109,8 +98,7 @@ def test_provider_certificates_issued_and_revoked(
     assert kept not in {r[0] for r in rows_of(other.content)[1:]}
 
 
-def test_report_authorization_matrix(sqlite_world: World, sqlite_http: TestClient) -> None:
-    world = sqlite_world
+def test_report_authorization_matrix(world: World, http: TestClient) -> None:
     programme = world.recognition.programme_code
     conversions = f"/v1/reports/programmes/{programme}/conversions"
     roster = f"/v1/reports/programmes/{programme}/roster"
@@ -125,10 +113,10 @@ def test_report_authorization_matrix(sqlite_world: World, sqlite_http: TestClien
     ]
     for url, token, status in cases:
         headers = world.bearer(token) if token else {}
-        answer = sqlite_http.get(url, params=span(world), headers=headers)
+        answer = http.get(url, params=span(world), headers=headers)
         assert answer.status_code == status, (url, answer.text)
         assert answer.headers["content-type"].startswith("application/problem+json")
-    bad = sqlite_http.get(
+    bad = http.get(
         conversions,
         params={"from": "2026-02-01", "to": "2026-01-01"},
         headers=world.bearer(world.registrar.token),
