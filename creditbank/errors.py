@@ -238,8 +238,15 @@ class CohortProblem:
 class CohortFileError(InputError):
     """A cohort file (learners, certificates, credits) has bad rows; nothing was appended."""
 
-    def __init__(self, problems: list[CohortProblem]) -> None:
+    def __init__(self, problems: list[CohortProblem], *, appended: int = 0) -> None:
         self.problems = problems
+        #: rows of earlier batches already in the log (re-running the import skips them)
+        self.appended = appended
         shown = "; ".join(str(p) for p in problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        super().__init__(f"{len(problems)} problem(s) in the file; nothing appended: {shown}{more}")
+        done = (
+            f"{appended} rows of earlier batches were appended; fix the row and re-run to resume"
+            if appended
+            else "nothing appended"
+        )
+        super().__init__(f"{len(problems)} problem(s) in the file; {done}: {shown}{more}")

@@ -114,7 +114,7 @@ class Importer:
                     cohort.path, row.row, None, f"服务器拒绝该行：{exc}", f"refused: {exc}"
                 )
                 if not self.partial:
-                    raise CohortFileError([problem]) from exc
+                    raise CohortFileError([problem], appended=result.appended) from exc
                 result.rejected.append(problem)
                 del items[exc.item]
                 continue

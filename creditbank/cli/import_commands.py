@@ -179,9 +179,16 @@ def _command(kind: str) -> Any:
         except CohortFileError as exc:
             for problem in exc.problems:
                 console.print(f"[red]error[/red] {problem}", highlight=False)
-            console.print(
-                f"{len(exc.problems)} 个问题，未导入任何行 / problem(s); nothing appended."
-            )
+            if exc.appended:
+                console.print(
+                    f"{len(exc.problems)} 个问题；此前批次的 {exc.appended} 行已导入，修正后重新运行"
+                    f"即可继续 / problem(s); {exc.appended} rows of earlier batches were appended, "
+                    "fix the row and re-run to resume."
+                )
+            else:
+                console.print(
+                    f"{len(exc.problems)} 个问题，未导入任何行 / problem(s); nothing appended."
+                )
             raise typer.Exit(4) from None
         typer.echo(
             f"appended {result.appended}, already in the log {result.already}, "

@@ -253,3 +253,24 @@ def test_learners_then_credits(world: World, client_for: Any, tmp_path: Path) ->
     assert run_import(client, registrar.signer, "credits", credits).appended == 1
     balance = world.bank.balance(ids[1][1], None)
     assert balance is not None
+
+
+def test_a_refusal_in_a_later_batch_keeps_earlier_batches_and_resumes(
+    world: World, client_for: Any, tmp_path: Path
+) -> None:
+    provider = world.provider
+    rows = cert_rows(world, 5)
+    good_learner = rows[4][1]
+    rows[4][1] = "L-nobody"  # in the third batch of two
+    path = write_csv(tmp_path / "late.csv", [CERT_HEADER, *rows])
+    client = client_for(provider)
+    before = size(world)
+    with pytest.raises(CohortFileError) as refused:
+        run_import(client, provider.signer, "certificates", path, batch_rows=2)
+    assert refused.value.appended == 4 and "re-run to resume" in str(refused.value)
+    assert [p.row for p in refused.value.problems] == [6]
+    assert size(world) == before + 4
+    rows[4][1] = good_learner
+    write_csv(path, [CERT_HEADER, *rows])
+    result = run_import(client, provider.signer, "certificates", path, batch_rows=2)
+    assert (result.appended, result.already) == (1, 4) and size(world) == before + 5
