@@ -37,6 +37,8 @@ from __future__ import annotations
 
 __all__ = [
     "AuthError",
+    "CohortFileError",
+    "CohortProblem",
     "AuthenticationError",
     "CatalogError",
     "CheckpointError",
@@ -226,3 +228,38 @@ class WitnessRefusal(CreditbankError):
         super().__init__(message)
         self.status = status
         self.latest_size = latest_size
+
+
+# --- h6: cohort imports -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortProblem:
+    """One bad cell or row of a cohort file: file, row (1 = the header), column, in zh and en."""
+
+    file: str
+    row: int
+    column: str | None
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.row}" + (f":{self.column}" if self.column else "")
+        return f"{where}: {self.zh} / {self.en}"
+
+
+class CohortFileError(InputError):
+    """A cohort file (learners, certificates, credits) has bad rows; nothing was appended."""
+
+    def __init__(self, problems: list[CohortProblem], *, appended: int = 0) -> None:
+        self.problems = problems
+        #: rows of earlier batches already in the log (re-running the import skips them)
+        self.appended = appended
+        shown = "; ".join(str(p) for p in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        done = (
+            f"{appended} rows of earlier batches were appended; fix the row and re-run to resume"
+            if appended
+            else "nothing appended"
+        )
+        super().__init__(f"{len(problems)} problem(s) in the file; {done}: {shown}{more}")

@@ -36,10 +36,12 @@ from creditbank.api.routes import (
     conversions,
     credits,
     health,
+    imports,
     learner_index,
     learners,
     log,
     mappings,
+    reports,
 )
 from creditbank.config import Settings
 
@@ -134,6 +136,8 @@ def create_app(
     app.include_router(conversions.router)
     app.include_router(batch.router)
     app.include_router(admin_audit.router)
+    app.include_router(imports.router)  # h6: cohort imports
+    app.include_router(reports.router)  # h6: reports
     return app
 
 

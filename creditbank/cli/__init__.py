@@ -12,7 +12,17 @@ import sys
 from rich.console import Console
 
 from creditbank import errors
-from creditbank.cli import admin, learner, log, map, provider, registrar, server
+from creditbank.cli import (
+    admin,
+    import_commands,
+    learner,
+    log,
+    map,
+    provider,
+    registrar,
+    report_commands,
+    server,
+)
 from creditbank.cli.common import new_app
 from creditbank.cli.witness_commands import witness_app
 
@@ -49,6 +59,9 @@ AREAS = (log.app, server.app, provider.app, registrar.app, admin.app, learner.ap
 for _area in AREAS:
     app.add_typer(_area)
 app.add_typer(witness_app, name="witness")
+# Cohort imports and reports register their commands on the top-level app.
+import_commands.register(app)
+report_commands.register(app)
 
 
 def main() -> None:

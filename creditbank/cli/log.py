@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from creditbank.accounts.conversion_audit import audit_conversions
 from creditbank.accounts.genesis import bootstrap_admin, verify_authority
 from creditbank.accounts.migrate import current_revision, upgrade
 from creditbank.accounts.readmodel_audit import audit_read_models
@@ -218,6 +219,14 @@ def verify_command(
         authority = verify_authority(engine)
         # The read models must equal a fresh replay of the log (issue 11).
         read_models = audit_read_models(engine, SqlLogStore(engine)) if authority else None
+        # Every conversion.posted re-checked against the rules in force when it was posted.
+        conversions = (
+            audit_conversions(
+                SqlLogStore(engine), load_programmes(settings.data_dir or shipped_data_dir())
+            )
+            if authority is not None
+            else None
+        )
     console.print(
         f"OK: {report.tree_size} entries, root {report.root_hash.hex()}, "
         f"{report.checkpoints_checked} checkpoints and "
@@ -229,6 +238,12 @@ def verify_command(
         console.print(
             f"OK: every entry was signed by a key its actor held at the time, in a role allowed "
             f"to sign it ({authority.actors} actors, {authority.keys} keys)",
+            highlight=False,
+        )
+    if conversions is not None:
+        console.print(
+            f"OK: {conversions.conversions} conversions re-checked from the log against the "
+            "mappings, holdings and caps in force when each was posted",
             highlight=False,
         )
     if read_models is not None:

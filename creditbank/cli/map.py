@@ -124,9 +124,7 @@ def check(
                 f"≤{caps.max_recognised_credits} cr" if caps.max_recognised_credits else "",
                 f"≤{caps.max_recognised_share:%} of total" if caps.max_recognised_share else "",
                 f"≤{caps.max_certificates} certificates" if caps.max_certificates else "",
-                f"through-train ≤{caps.max_through_train_share:%}"
-                if caps.max_through_train_share
-                else "",
+                "through-train block {:.0%}–{:.0%}".format(*caps.through_train_shares),
             )
             if text
         )

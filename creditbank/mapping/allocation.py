@@ -11,7 +11,8 @@ through-train option / through another option). Constraints: ``t[c] <= sum(y[o] 
 through-train option covering c)``, likewise ``r[c]``, ``t[c] + r[c] <= 1``; each credit holding in
 at most one used option; at most one used option per trade (a certificate is of one trade, so this
 also keeps it in one option); the caps on new credits, new certificates and new through-train
-credits, net of what is already posted.
+credits, net of what is already posted. A through-train block is credited whole (``y[o] <= t[c]``
+for each of its courses) and at most one block is used.
 
 Ties (several allocations with the most credit) are then broken deterministically, without
 changing the credit: the model is built in canonical order so the solver's answer depends only on
@@ -140,6 +141,12 @@ def _solve(
             model.add([(col, 1.0), (columns[(code, False)], 1.0)], -np.inf, 1.0)
     for group in _exclusive_groups(options):
         model.add([(i, 1.0) for i in group], -np.inf, 1.0)
+    blocks_used = [i for i, option in enumerate(options) if option.is_block]
+    for i in blocks_used:  # a through-train block is credited whole: y[o] <= t[c] for its courses
+        for course in options[i].courses:
+            model.add([(i, 1.0), (columns[(course.course_code, True)], -1.0)], -np.inf, 0.0)
+    if len(blocks_used) > 1:  # and one block per learner
+        model.add([(i, 1.0) for i in blocks_used], -np.inf, 1.0)
     if limits.credits is not None and limits.credits < -costs.sum():
         model.add([(col, -costs[col]) for col in columns.values()], -np.inf, limits.credits)
     if limits.certificates is not None:
@@ -245,6 +252,8 @@ def _swap(
                 break
             if j in assigned or options[j].is_block != options[i].is_block:
                 continue
+            if options[j].is_block and options[j].course_codes != assigned[i]:
+                continue  # a block swaps only for a block of exactly the same courses
             if not _covers(options[j], assigned[i]) or _conflicts(options[j], others, options):
                 continue
             counted = sum(_new(options[k], posted) for k in [*others, j])

@@ -16,6 +16,7 @@ from creditbank.mapping.courses import Course, CourseKey, Programme
 from creditbank.mapping.graph import institution_cycles
 from creditbank.mapping.issues import Issue
 from creditbank.mapping.mappings import Mapping, Mode, QualificationRequirement
+from creditbank.mapping.values import format_decimal
 
 __all__ = ["catalog_issues"]
 
@@ -140,21 +141,30 @@ def _fit_issues(mapping: Mapping, programme: Programme | None) -> list[Issue]:
                     version=mapping.version,
                 )
             )
-    share = programme.caps.max_through_train_share
-    if mapping.mode is Mode.THROUGH_TRAIN and share is not None:
-        limit = share * programme.total_credits
-        if mapping.target_credits > limit:
-            issues.append(
-                Issue(
-                    f"through-train block of {mapping.target_credits} credits exceeds "
-                    f"{format(share, 'f')} of programme {programme.code}'s "
-                    f"{programme.total_credits} credits ({limit})",
-                    field="credits",
-                    mapping_id=mapping.mapping_id,
-                    version=mapping.version,
-                )
-            )
+    if mapping.mode is Mode.THROUGH_TRAIN:
+        issues.extend(_block_issues(mapping, programme))
     return issues
+
+
+def _block_issues(mapping: Mapping, programme: Programme) -> list[Issue]:
+    """A through-train block carries between the programme's lower and upper share, whole."""
+    lower, upper = programme.caps.through_train_shares
+    low, high = lower * programme.total_credits, upper * programme.total_credits
+    if low <= mapping.target_credits <= high:
+        return []
+    side = "less than the lower" if mapping.target_credits < low else "more than the upper"
+    return [
+        Issue(
+            f"through-train block of {mapping.target_credits} credits is {side} bound of "
+            f"programme {programme.code}: a block carries {format(lower, 'f')} to "
+            f"{format(upper, 'f')} of its {programme.total_credits} credits "
+            f"({format_decimal(low)} to {format_decimal(high)})"
+            f" / 直通车课程块须占总学分的 {lower:.0%} 至 {upper:.0%}",
+            field="credits",
+            mapping_id=mapping.mapping_id,
+            version=mapping.version,
+        )
+    ]
 
 
 def _version_issues(mappings: Sequence[Mapping]) -> list[Issue]:

@@ -14,7 +14,15 @@ from decimal import Decimal
 
 from creditbank.mapping.issues import Issue, raise_issues
 
-__all__ = ["Course", "CourseKey", "Programme", "ProgrammeCaps", "programme_issues"]
+__all__ = [
+    "DEFAULT_MAX_THROUGH_TRAIN_SHARE",
+    "DEFAULT_MIN_THROUGH_TRAIN_SHARE",
+    "Course",
+    "CourseKey",
+    "Programme",
+    "ProgrammeCaps",
+    "programme_issues",
+]
 
 #: A course is identified by its institution and its code at that institution.
 CourseKey = tuple[str, str]
@@ -38,19 +46,36 @@ class Course:
         return f"{self.institution}:{self.course_code}"
 
 
+#: A through-train block carries 40-60% of a degree (Shanghai's rule), unless a programme says.
+DEFAULT_MIN_THROUGH_TRAIN_SHARE = Decimal("0.4")
+DEFAULT_MAX_THROUGH_TRAIN_SHARE = Decimal("0.6")
+
+
 @dataclass(frozen=True)
 class ProgrammeCaps:
     """How much of a programme recognition may supply; ``None`` means no such cap.
 
     The credit cap in force is the smaller of the absolute cap and the share of the total.
-    ``max_through_train_share`` bounds the credits carried by through-train blocks
-    (Shanghai: a block carries 40-60% of a degree's credits).
+    A through-train block (直通车) is credited whole and carries between
+    ``min_through_train_share`` and ``max_through_train_share`` of the total (Shanghai: 40-60%,
+    the defaults when a bound is not given; see :attr:`through_train_shares`).
     """
 
     max_recognised_credits: Decimal | None = None
     max_recognised_share: Decimal | None = None
     max_certificates: int | None = None
     max_through_train_share: Decimal | None = None
+    min_through_train_share: Decimal | None = None
+
+    @property
+    def through_train_shares(self) -> tuple[Decimal, Decimal]:
+        """The (lower, upper) share of the total one through-train block must carry."""
+        lower = self.min_through_train_share
+        upper = self.max_through_train_share
+        return (
+            DEFAULT_MIN_THROUGH_TRAIN_SHARE if lower is None else lower,
+            DEFAULT_MAX_THROUGH_TRAIN_SHARE if upper is None else upper,
+        )
 
 
 @dataclass(frozen=True)
@@ -141,6 +166,7 @@ def programme_issues(
     for name, share in (
         ("max_recognised_share", caps.max_recognised_share),
         ("max_through_train_share", caps.max_through_train_share),
+        ("min_through_train_share", caps.min_through_train_share),
     ):
         if share is not None and not 0 < share <= 1:
             issues.append(
@@ -156,6 +182,15 @@ def programme_issues(
                 f"max_certificates must be at least 1, got {caps.max_certificates}",
                 programme_code=code,
                 field="max_certificates",
+            )
+        )
+    lower, upper = caps.through_train_shares
+    if 0 < lower <= 1 and 0 < upper <= 1 and lower > upper:
+        issues.append(
+            Issue(
+                f"min_through_train_share {lower} is more than max_through_train_share {upper}",
+                programme_code=code,
+                field="min_through_train_share",
             )
         )
     return issues

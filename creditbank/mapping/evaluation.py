@@ -49,6 +49,7 @@ def evaluate(
     bound = dict(posted.bound)
     one_per_trade: dict[str, CertificateHolding] = {}
     recognitions: list[Recognition] = []
+    blocks: dict[str, Mapping] = {}
     for proposal in proposed:
         course = _course(programme, proposal)
         if course.course_code in credited:
@@ -59,6 +60,8 @@ def evaluate(
             )
         mapping = _mapping(catalog, programme, proposal, as_of)
         sources = _sources(holdings, proposal)
+        if mapping.mode is Mode.THROUGH_TRAIN:
+            blocks[mapping.mapping_id] = mapping
         recognitions.append(_recognise(catalog, mapping, course, sources, as_of, posted, max_depth))
         for holding in sources:
             previous = bound.setdefault(holding.holding_id, mapping.mapping_id)
@@ -81,8 +84,46 @@ def evaluate(
         credited[course.course_code] = (
             f"it is already proposed from {', '.join(proposal.sources)} under {mapping.label}"
         )
+    _check_blocks(programme, blocks, recognitions, posted)
     _check_caps(programme, recognitions, one_per_trade.values(), posted)
     return recognitions
+
+
+def _check_blocks(
+    programme: Programme,
+    blocks: dict[str, Mapping],
+    recognitions: Sequence[Recognition],
+    posted: Posted,
+) -> None:
+    """A through-train block (直通车) is recognised whole, once, within the programme's bounds."""
+    if not blocks:
+        return
+    if len(blocks) > 1 or posted.through_train_credits > 0:
+        _violate(
+            Reason.CAP_EXCEEDED,
+            f"programme {programme.code} recognises one through-train block per learner; "
+            + (
+                f"this proposes {', '.join(sorted(blocks))}"
+                if len(blocks) > 1
+                else f"{posted.through_train_credits} credits of a block are already recognised"
+            ),
+        )
+    mapping = next(iter(blocks.values()))
+    got = {r.course.course_code for r in recognitions if r.mapping_id == mapping.mapping_id}
+    missing = [t.course_code for t in mapping.targets if t.course_code not in got]
+    if missing:
+        _violate(
+            Reason.BLOCK_INCOMPLETE,
+            f"through-train block {mapping.label} is recognised whole or not at all; "
+            f"{', '.join(missing)} missing / 直通车课程块须整体认定",
+        )
+    lower = programme.caps.through_train_shares[0] * programme.total_credits
+    if mapping.target_credits < lower:
+        _violate(
+            Reason.BLOCK_INCOMPLETE,
+            f"through-train block {mapping.label} carries {mapping.target_credits} credits, less "
+            f"than the {lower} (lower share) programme {programme.code} requires of a block",
+        )
 
 
 def _violate(reason: Reason, message: str) -> NoReturn:

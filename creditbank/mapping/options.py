@@ -9,13 +9,25 @@ checks a registrar's choice with the same two functions, :func:`certificate_set_
 For every holding that has no option, :func:`candidate_options` keeps the refusal that got
 furthest (a holding below level for one mapping but merely expired for another is reported
 expired: that is the closer miss).
+
+Why the number of options stays polynomial (issue 9, item 3): a plan counts one certificate per
+trade, so among the certificates of one trade that a mapping admits only the most preferred of each
+*class* can matter, a class being "already counted toward the certificate cap or not" (within a
+class they are interchangeable: same courses, same exclusion group, same cap use). A many-to-one
+mapping therefore gets at most 2^k options for its k required trades instead of the product of
+every admitted certificate (160 x 160 what-if certificates made 25,600 options and a 30 s solve).
+Course credits are not grouped by trade; a mapping is used at most once in any useful allocation, so
+keeping the K most preferred credit holdings per mapping, K being the number of mappings credit
+holdings reach, keeps an optimal allocation reachable (at most K - 1 of them can be taken by the
+other mappings). A holding dropped this way is a *stand-in* case: it is explained by the holding
+kept in its place. The options are thus bounded by the map, not by what a request sends.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
@@ -62,6 +74,8 @@ class Candidates:
     options: tuple[Option, ...]
     #: holding id -> why it has no option (the furthest refusal)
     refusals: dict[str, Refusal]
+    #: holding id -> the interchangeable, preferred holding kept in its place (see above)
+    stand_ins: dict[str, str] = field(default_factory=dict)
 
 
 def certificate_set_refusal(
@@ -129,10 +143,17 @@ def candidate_options(
 ) -> Candidates:
     """Every admissible option toward ``programme`` and, for the rest, why not."""
     tracker = _Refusals(programme)
+    stand_ins: dict[str, str] = {}
     options: dict[tuple[str, tuple[str, ...]], Option] = {}
 
     def add(mapping: Mapping, members: tuple[Holding, ...], chain: tuple[Hop, ...] = ()) -> None:
         courses = tuple(t for t in mapping.targets if t.course_code not in posted.credited)
+        if mapping.mode is Mode.THROUGH_TRAIN and (
+            len(courses) < len(mapping.targets) or posted.through_train_credits > 0
+        ):
+            for holding in members:
+                tracker.note(holding, _block_taken(mapping, posted))
+            return
         if not courses:
             for holding in members:
                 tracker.note(
@@ -167,30 +188,66 @@ def candidate_options(
                         tracker.note(holding, refusal)
                 eligible.append(admitted)
             if all(eligible):
-                for members in itertools.product(*eligible):
+                kept = [
+                    _preferred_certificates(admitted, posted, stand_ins) for admitted in eligible
+                ]
+                for members in itertools.product(*kept):
                     add(mapping, tuple(members))
             else:
                 tracker.incomplete(mapping, eligible)
+    by_mapping: dict[str, list[tuple[CreditHolding, tuple[Hop, ...]]]] = {}
+    chains_of: dict[tuple[str, str], list[tuple[Hop, ...]]] = {}
     for credit in holdings.credits:
+        if credit.key not in chains_of:
+            chains_of[credit.key] = list(
+                catalog.graph.articulation_chains(
+                    credit.institution, credit.course_code, max_depth=max_depth
+                )
+            )
         finals: dict[str, list[tuple[Hop, ...]]] = {}
-        for chain in catalog.graph.articulation_chains(
-            credit.institution, credit.course_code, max_depth=max_depth
-        ):
+        for chain in chains_of[credit.key]:
             if chain[-1].mapping.programme_code == programme.code:
                 finals.setdefault(chain[-1].mapping.label, []).append(chain)
             else:
                 tracker.elsewhere(credit.holding_id, chain[-1].mapping)
-        for chains in finals.values():
+        for label, chains in finals.items():
             chosen, refusal = best_chain(chains, credit, as_of, posted)
             if chosen is not None:
-                add(chosen[-1].mapping, (credit,), chosen)
+                by_mapping.setdefault(label, []).append((credit, chosen))
             elif refusal is not None:
                 tracker.note(credit, refusal)
+    for label in sorted(by_mapping):
+        ranked = sorted(by_mapping[label], key=lambda pair: (pair[0].what_if, pair[0].holding_id))
+        for credit, chosen in ranked[: len(by_mapping)]:
+            add(chosen[-1].mapping, (credit,), chosen)
+        for credit, _ in ranked[len(by_mapping) :]:
+            stand_ins.setdefault(credit.holding_id, ranked[0][0].holding_id)
     ordered = sorted(
         options.values(), key=lambda o: (o.mapping.mapping_id, o.mapping.version, o.holding_ids)
     )
     used = {h.holding_id for o in ordered for h in o.holdings}
-    return Candidates(tuple(ordered), tracker.result(holdings, used))
+    explained = {k: v for k, v in stand_ins.items() if k not in used and v in used}
+    refusals = tracker.result(holdings, used | set(explained))
+    for pruned, chosen_one in stand_ins.items():  # the one kept was refused: so is its stand-in
+        if pruned not in used and chosen_one in refusals and pruned not in tracker.best:
+            refusals[pruned] = refusals[chosen_one]
+    return Candidates(tuple(ordered), refusals, explained)
+
+
+def _preferred_certificates(
+    admitted: list[CertificateHolding], posted: Posted, stand_ins: dict[str, str]
+) -> list[CertificateHolding]:
+    """The most preferred certificate of each class (counted already or not); see the docstring."""
+    classes: dict[bool, list[CertificateHolding]] = {}
+    for holding in admitted:
+        classes.setdefault(holding.holding_id in posted.certificate_ids, []).append(holding)
+    kept = []
+    for members in classes.values():
+        members.sort(key=lambda h: (h.what_if, h.level, h.holding_id))
+        kept.append(members[0])
+        for other in members[1:]:
+            stand_ins.setdefault(other.holding_id, members[0].holding_id)
+    return sorted(kept, key=lambda h: h.holding_id)
 
 
 class _Refusals:
@@ -250,6 +307,25 @@ class _Refusals:
                 )
             refusals[holding.holding_id] = refusal
         return refusals
+
+
+def _block_taken(mapping: Mapping, posted: Posted) -> Refusal:
+    """Why a through-train block cannot be used once part of it, or another block, is posted."""
+    if posted.through_train_credits > 0:
+        return Refusal(
+            Reason.CAP_EXCEEDED,
+            f"a through-train block is already recognised ({posted.through_train_credits} "
+            f"credits); a programme recognises one block per learner, so {mapping.label} cannot",
+            Stage.ALLOCATION,
+            cap="through-train-credits",
+        )
+    taken = [t.course_code for t in mapping.targets if t.course_code in posted.credited]
+    return Refusal(
+        Reason.BLOCK_INCOMPLETE,
+        f"through-train block {mapping.label} is recognised whole, and {', '.join(taken)} "
+        "is already recognised otherwise",
+        Stage.ALLOCATION,
+    )
 
 
 def _describe(holding: Holding) -> str:

@@ -10,6 +10,7 @@ Every holding left unused gets a reason code and a sentence.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -113,15 +114,27 @@ def _unused(
 ) -> tuple[list[UnusedHolding], set[str]]:
     """Each unused holding with its reason, and the caps that stopped one."""
     used = {h.holding_id: option for option, _ in allocation for h in option.holdings}
+    options_of: dict[str, list[Option]] = {}
+    for option in candidates.options:
+        for member in option.holdings:
+            options_of.setdefault(member.holding_id, []).append(option)
     unused: list[UnusedHolding] = []
     blocked: set[str] = set()
+    # Holdings explained by the same options (stand-ins of one kept holding) share one answer:
+    # computing it per holding made a 3,000-holding request quadratic.
+    explained: dict[tuple[int, ...], Refusal] = {}
     for holding in sorted(holdings, key=lambda h: h.holding_id):
         if holding.holding_id in used:
             continue
         refusal = candidates.refusals.get(holding.holding_id)
         if refusal is None:
-            own = [o for o in candidates.options if holding in o.holdings]
-            refusal = _why_not_chosen(own, used, recognitions, programme, posted)
+            own = options_of.get(holding.holding_id) or options_of.get(
+                candidates.stand_ins.get(holding.holding_id, ""), []
+            )
+            key = tuple(id(option) for option in own)
+            if key not in explained:
+                explained[key] = _why_not_chosen(own, used, recognitions, programme, posted)
+            refusal = explained[key]
         if refusal.cap is not None:
             blocked.add(refusal.cap)
         unused.append(
@@ -148,7 +161,13 @@ def _why_not_chosen(
     }
     trade_users = {h.qualification_code: h for option in used.values() for h in option.certificates}
 
+    blocks = [o for o in used.values() if o.is_block]
+
     def blocker(option: Option) -> Refusal:
+        if option.is_block:
+            block = _block_blocker(option, blocks, credited)
+            if block is not None:
+                return block
         for certificate in option.certificates:
             other = trade_users.get(certificate.qualification_code)
             if other is not None:
@@ -174,7 +193,11 @@ def _why_not_chosen(
                 f"({', '.join(c.course_code for c in option.courses)}) are credited already",
                 Stage.ALLOCATION,
             )
-        smallest = min(c.credits for c in free)
+        smallest = (  # a through-train block adds all of its credits or none
+            sum((c.credits for c in option.courses), Decimal(0))
+            if option.is_block
+            else min(c.credits for c in free)
+        )
         limit = credit_cap(programme)
         if limit is not None and posted.credits + new_credits + smallest > limit:
             return _cap("recognised-credits", f"{limit} credits", option)
@@ -200,6 +223,24 @@ def _why_not_chosen(
         ),
     )
     return blocker(best)
+
+
+def _block_blocker(
+    option: Option, blocks: list[Option], credited: AbstractSet[str]
+) -> Refusal | None:
+    """Why a through-train block stays out: another block is used, or part of it is credited."""
+    other = next((b for b in blocks if b.mapping.label != option.mapping.label), None)
+    if other is not None:
+        return _cap("through-train-credits", f"one block ({other.mapping.label} is used)", option)
+    taken = sorted(option.course_codes & credited)
+    if taken:
+        return Refusal(
+            Reason.BLOCK_INCOMPLETE,
+            f"through-train block {option.mapping.label} is recognised whole, and "
+            f"{', '.join(taken)} credit more through other mappings",
+            Stage.ALLOCATION,
+        )
+    return None
 
 
 def _cap(name: str, what: str, option: Option) -> Refusal:

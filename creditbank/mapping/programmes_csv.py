@@ -39,13 +39,17 @@ PROGRAMME_COLUMNS = (
     "course_title",
     "credits",
 )
-_PROGRAMME_FIELDS = PROGRAMME_COLUMNS[1:8]
+#: Optional: blank or absent means the default lower bound (40%) of a through-train block.
+PROGRAMME_OPTIONAL_COLUMNS = ("min_through_train_share",)
+_PROGRAMME_FIELDS = (*PROGRAMME_COLUMNS[1:8], *PROGRAMME_OPTIONAL_COLUMNS)
 
 
 def read_programmes(
     path: str | Path, problems: Problems
 ) -> tuple[list[Programme], dict[str, dict[str | None, int]]]:
-    rows = read_rows(path, PROGRAMME_COLUMNS, (), problems)
+    rows = read_rows(path, PROGRAMME_COLUMNS, PROGRAMME_OPTIONAL_COLUMNS, problems)
+    for row in rows:
+        row.cells.setdefault("min_through_train_share", "")
     parsers: dict[str, Callable[[str], Any]] = {
         "programme_code": identifier,
         "institution": identifier,
@@ -55,6 +59,7 @@ def read_programmes(
         "max_recognised_share": optional(lambda v: parse_share(v, "max_recognised_share")),
         "max_certificates": optional(lambda v: parse_positive_int(v, "max_certificates")),
         "max_through_train_share": optional(lambda v: parse_share(v, "max_through_train_share")),
+        "min_through_train_share": optional(lambda v: parse_share(v, "min_through_train_share")),
         "course_code": identifier,
         "course_title": text,
         "credits": parse_credits,
@@ -101,6 +106,7 @@ def read_programmes(
             max_recognised_share=v["max_recognised_share"],
             max_certificates=v["max_certificates"],
             max_through_train_share=v["max_through_train_share"],
+            min_through_train_share=v["min_through_train_share"],
         )
         issues = programme_issues(code, v["institution"], v["total_credits"], caps, courses)
         for issue in issues:

@@ -66,6 +66,7 @@ class Reason(StrEnum):
     SOURCE_ALREADY_USED = "source-already-used"
     COURSE_ALREADY_CREDITED = "course-already-credited"
     CAP_EXCEEDED = "cap-exceeded"
+    BLOCK_INCOMPLETE = "block-incomplete"
 
 
 class Stage(IntEnum):
@@ -268,8 +269,8 @@ def credit_cap(programme: Programme) -> Decimal | None:
 
 
 def through_train_cap(programme: Programme) -> Decimal | None:
-    share = programme.caps.max_through_train_share
-    return None if share is None else share * programme.total_credits
+    """The most credit through-train blocks may carry (the upper share, 60% by default)."""
+    return programme.caps.through_train_shares[1] * programme.total_credits
 
 
 def cap_usage(

@@ -8,9 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from creditbank.accounts.conversion_audit import audit_conversions
 from creditbank.accounts.replay import snapshot
+from creditbank.accounts.tables import RecognitionRow
 from creditbank.accounts.transcript import verify_transcript
 from creditbank.errors import (
     ConflictError,
@@ -228,19 +230,29 @@ def test_revocation_cascades_two_levels_deep(mapped: World) -> None:
         "certificate.revoked",
         {"certificate_id": "C-1", "reason": "entered-in-error"},
     )
-    assert len(revocation.consequences) == 2
-    reversed_ids = [
-        mapped.bank.log.leaf(i).entry.body["conversion_id"] for i in revocation.consequences
+    # h6 (issue 12 item 5): X-1 is reversed, the part C-2 still supports (the through-train
+    # block) is re-posted by the system, and Y-1 (which rested on C-1's WELD101) is reversed.
+    assert len(revocation.consequences) == 3
+    entries = [mapped.bank.log.leaf(i).entry for i in revocation.consequences]
+    assert [e.type for e in entries] == [
+        "conversion.reversed",
+        "conversion.posted",
+        "conversion.reversed",
     ]
-    assert reversed_ids == ["X-1", "Y-1"]
-    assert all(mapped.bank.log.leaf(i).entry.actor == "system" for i in revocation.consequences)
+    ids = [e.body["conversion_id"] for e in entries]
+    assert ids[0] == "X-1" and ids[1].startswith("X-1.r") and ids[2] == "Y-1"
+    assert all(e.actor == "system" for e in entries)
+    reposted = entries[1].body
+    assert {r["sources"][0] for r in reposted["recognitions"]} == {"C-2"}
     after = mapped.bank.balance("L-1")
-    assert after.total_recognised == 0
+    assert after.total_recognised == Decimal(16)  # nothing still supported was lost
     assert [c.revoked for c in after.certificates] == [True, False]
-    # The through-train block was reversed with its conversion, and can be posted again alone.
-    mapped.convert("X-2", "L-1")
-    assert mapped.bank.balance("L-1").total_recognised == Decimal(16)
+    # every remaining recognition rests on an unrevoked holding
+    with Session(mapped.bank.engine) as session:
+        rows = session.exec(select(RecognitionRow).where(col(RecognitionRow.reversed_at).is_(None)))
+        assert {s for r in rows for s in r.sources.split()} == {"C-2"}
     audit_log(mapped.bank.log.store, origin=ORIGIN)
+    audit_conversions(mapped.bank.log.store, mapped.bank.programmes)
 
 
 def test_as_of_balance_reads_the_past(mapped: World) -> None:

@@ -345,6 +345,35 @@ ROWS = [
         READ,
     ),
     Row("transcript", "GET", _get("/v1/learners/{learner}/transcript"), READ),
+    # h6: cohort imports and reports
+    Row(
+        "known nonces",
+        "POST",
+        lambda _w, _s: ("/v1/imports/known-nonces", {"nonces": ["imp-cert-0"]}),
+        {"admin": 200, "provider": 200, "registrar": 200},
+    ),
+    Row(
+        "conversions report",
+        "GET",
+        lambda w, _s: (
+            f"/v1/reports/programmes/{w.recognition.programme_code}/conversions"
+            "?from=2026-01-01&to=2026-12-31",
+            None,
+        ),
+        {"admin": 200, "registrar": 200},
+    ),
+    Row(
+        "roster report",
+        "GET",
+        lambda w, _s: (f"/v1/reports/programmes/{w.recognition.programme_code}/roster", None),
+        {"admin": 200, "registrar": 200},
+    ),
+    Row(
+        "certificates report",
+        "GET",
+        lambda _w, _s: ("/v1/reports/certificates?from=2026-01-01&to=2026-12-31", None),
+        {"provider": 200},
+    ),
 ]
 
 

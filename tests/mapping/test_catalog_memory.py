@@ -81,8 +81,32 @@ def test_through_train_block_must_fit_the_share(factory: Factory) -> None:
         (10, 10, 10, 10), caps=ProgrammeCaps(max_through_train_share=Decimal("0.5"))
     )
     block = factory.mapping("TT", programme, ["C1", "C2", "C3"], mode=Mode.THROUGH_TRAIN)
-    with pytest.raises(CatalogError, match="through-train block of 30 credits exceeds"):
+    with pytest.raises(CatalogError, match="block of 30 credits is more than the upper bound"):
         Catalog([programme], [block])
+    Catalog([programme], [factory.mapping("TT", programme, ["C1", "C2"], mode=Mode.THROUGH_TRAIN)])
+
+
+def test_through_train_block_must_reach_the_lower_share(factory: Factory) -> None:
+    """Issue 12 item 4: a 4-credit block passed; a block carries 40-60% by default."""
+    programme = factory.programme((4, 10, 10, 10, 10, 32))
+    small = factory.mapping("TT", programme, ["C1"], mode=Mode.THROUGH_TRAIN)
+    with pytest.raises(CatalogError, match="block of 4 credits is less than the lower bound"):
+        Catalog([programme], [small])
+    whole = factory.mapping("TT", programme, ["C1", "C2", "C3", "C4"], mode=Mode.THROUGH_TRAIN)
+    Catalog([programme], [whole])  # 34 of 76: 44.7%
+    strict = factory.programme(
+        (4, 10, 10, 10, 10, 32),
+        caps=ProgrammeCaps(min_through_train_share=Decimal("0.5")),
+        code="Q",
+    )
+    with pytest.raises(CatalogError, match="less than the lower bound"):
+        Catalog([strict], [factory.mapping("TT", strict, ["C1", "C2", "C3", "C4"],
+                                           mode=Mode.THROUGH_TRAIN)])  # fmt: skip
+
+
+def test_lower_through_train_share_above_upper_is_refused(factory: Factory) -> None:
+    with pytest.raises(CatalogError, match="min_through_train_share 0.7 is more than"):
+        factory.programme(caps=ProgrammeCaps(min_through_train_share=Decimal("0.7")))
 
 
 def test_recognition_must_not_loop_within_an_institution(factory: Factory) -> None:

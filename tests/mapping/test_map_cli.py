@@ -141,10 +141,13 @@ def test_plan_table_and_json(
     assert table.exit_code == 0, table.output
     assert "Holdings not used" in table.output and "still missing" in table.output
     data = json.loads(runner.invoke(app, [*args, "--json"]).output)
-    assert data["total_recognised"] == "41" and data["what_if_credits"] == "29"
-    assert {u["holding_id"]: u["reason"] for u in data["unused"]} == {"c1": "superseded"}
+    # the what-if level 3 certificate earns the whole 33-credit block EAUTO-ELEC-TT (issue 12
+    # item 4: a block is never credited in pieces), which takes EA201 from the course credit k1
+    assert data["total_recognised"] == "41" and data["what_if_credits"] == "33"
+    unused = {u["holding_id"]: u["reason"] for u in data["unused"]}
+    assert unused == {"c1": "superseded", "k1": "course-already-credited"}
     by_course = {r["course_code"]: r["source_holding_ids"] for r in data["recognitions"]}
-    assert by_course["EA201"] == ["k1"] and by_course["EA206"] == ["c2"]
+    assert by_course["EA201"] == ["w1"] and by_course["EA206"] == ["c2"]
 
 
 def test_plan_refuses_a_bad_holdings_file(

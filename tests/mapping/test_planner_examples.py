@@ -6,8 +6,10 @@ import random
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from mapping_factory import AS_OF, Factory
 
+from creditbank.errors import RuleViolation
 from creditbank.mapping import (
     Catalog,
     Holdings,
@@ -15,7 +17,9 @@ from creditbank.mapping import (
     Plan,
     PostedRecognition,
     ProgrammeCaps,
+    Proposal,
     Reason,
+    evaluate,
     plan,
 )
 
@@ -160,7 +164,8 @@ def test_certificate_count_cap(factory: Factory) -> None:
     assert "certificates" in result.caps_reached
 
 
-def test_through_train_share_cap_counts_what_is_posted(factory: Factory) -> None:
+def test_one_through_train_block_per_learner(factory: Factory) -> None:
+    """Issue 12 item 4: a block is credited whole and once; a posted block leaves no room."""
     p = factory.programme(
         (10, 10, 10, 10), caps=ProgrammeCaps(max_through_train_share=Decimal("0.5"))
     )
@@ -169,8 +174,27 @@ def test_through_train_share_cap_counts_what_is_posted(factory: Factory) -> None
     posted = [PostedRecognition("C3", Decimal(10), ("earlier",), "OLD-TT", Mode.THROUGH_TRAIN)]
     held = Holdings(certificates=(factory.cert("h"),))
     result = plan(catalog, held, "P", AS_OF, already_recognised=posted)
-    assert result.new_credits == Decimal(10)  # 10 posted + 10 new = the 50% share
+    assert result.new_credits == 0
     assert "through-train-credits" in result.caps_reached
+    assert [u.reason.value for u in result.unused] == ["cap-exceeded"]
+    fresh = plan(catalog, held, "P", AS_OF)
+    assert [r.course.course_code for r in fresh.recognitions] == ["C1", "C2"]
+
+
+def test_issue12_item4_a_block_is_never_credited_in_pieces(factory: Factory) -> None:
+    """The planner credited 32-34% pieces of a block; now the block is whole or not at all."""
+    p = factory.programme((10, 10, 10, 10, 10))
+    block = factory.mapping("TT", p, ["C1", "C2"], mode=Mode.THROUGH_TRAIN)  # 20 of 50: 40%
+    other = factory.mapping("X", p, ["C2"], requires=[(ELEC, 4)])
+    catalog = Catalog([p], [block, other])
+    held = Holdings(certificates=(factory.cert("h"), factory.cert("e", code=ELEC)))
+    posted = [PostedRecognition("C2", Decimal(10), ("e",), "X")]
+    result = plan(catalog, held, "P", AS_OF, already_recognised=posted)
+    assert result.recognitions == ()
+    assert {u.holding_id: u.reason.value for u in result.unused}["h"] == "block-incomplete"
+    with pytest.raises(RuleViolation) as refused:
+        evaluate(catalog, held, "P", AS_OF, [Proposal("C1", "TT", ("h",))])
+    assert refused.value.code == "block-incomplete"
 
 
 def test_a_course_is_credited_once(factory: Factory) -> None:

@@ -149,7 +149,8 @@ def rows(body: ConversionPosted) -> list[RowKey]:
 KIND = Kind(
     entry_type="conversion.posted",
     body=ConversionPosted,
-    signers=("registrar",),
+    # h6: "system" re-posts what a revocation left standing (accounts/cascade.py)
+    signers=("registrar", "system"),
     poster="registrar",
     route="/v1/conversions",
     admit=admit,
