@@ -32,3 +32,10 @@ class Settings(BaseSettings):
     data_dir: Path | None = None
     #: Passphrase for actor key files written by ``creditbank keys new`` (optional). Never logged.
     key_passphrase: SecretStr | None = None
+    #: The credential-issuing Ed25519 key (PKCS#8 PEM, encrypted like the log key); no file, no
+    #: credentials (the credential routes answer 503).
+    credential_key_file: Path = Path("./creditbank-credential.key")
+    #: Passphrase that decrypts ``credential_key_file``. Never logged.
+    credential_key_passphrase: SecretStr | None = None
+    #: The bank's public base URL: credentials, status lists and the QR code point under it.
+    public_base_url: str = "http://127.0.0.1:8000"

@@ -32,6 +32,7 @@ from creditbank.api.routes import (
     catalogue,
     certificates,
     conversions,
+    credentials,
     credits,
     health,
     learners,
@@ -39,6 +40,7 @@ from creditbank.api.routes import (
     mappings,
 )
 from creditbank.config import Settings
+from creditbank.credentials.issuer import CredentialIssuer, load_issuer
 
 __all__ = ["API_DESCRIPTION", "create_app", "create_app_from_settings"]
 
@@ -65,6 +67,7 @@ _TAGS = [
     {"name": "provider", "description": "Training providers: mappings and certificates."},
     {"name": "registrar", "description": "Learners, earned credits, conversions."},
     {"name": "learner", "description": "A learner's own account (registrars read any)."},
+    {"name": "public credentials", "description": "Shared credentials, status lists, did.json."},
     {"name": "health", "description": "Probes."},
 ]
 
@@ -74,6 +77,7 @@ def create_app(
     *,
     config: ApiConfig | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    credential_issuer: CredentialIssuer | None = None,
 ) -> FastAPI:
     """The API over ``bank``. Everything the routes need is passed in here, nothing is global.
 
@@ -107,6 +111,7 @@ def create_app(
     app.state.bank = bank
     app.state.config = config
     app.state.committer = None
+    app.state.credential_issuer = credential_issuer
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
     app.add_middleware(
@@ -121,6 +126,7 @@ def create_app(
     for module in (health, log, catalogue, actors, mappings, certificates, learners, credits):
         app.include_router(module.router)
     app.include_router(conversions.router)
+    app.include_router(credentials.router)
     return app
 
 
@@ -137,10 +143,16 @@ def create_app_from_settings(settings: Settings | None = None) -> FastAPI:
     )
     stack = ExitStack()
     bank = stack.enter_context(open_bank(bank_config))
+    secret = settings.credential_key_passphrase
+    issuer = load_issuer(
+        settings.credential_key_file,
+        passphrase=secret.get_secret_value().encode() if secret else None,
+        base_url=settings.public_base_url,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         with stack:
             yield
 
-    return create_app(bank, lifespan=lifespan)
+    return create_app(bank, lifespan=lifespan, credential_issuer=issuer)

@@ -71,9 +71,7 @@ def resolve_verification_method(method: object) -> Ed25519PublicKey:
         raise DidResolutionError(f"verification method {method!r} is not a did:key")
     did, hash_sign, fragment = method[len("did:key:") :].partition("#")
     if not hash_sign or fragment != did:
-        raise DidResolutionError(
-            f"verification method {method!r} must be did:key:<key>#<same key>"
-        )
+        raise DidResolutionError(f"verification method {method!r} must be did:key:<key>#<same key>")
     return _public_from_multikey(did)
 
 

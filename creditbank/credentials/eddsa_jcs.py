@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from creditbank.credentials.did import resolve_verification_method
 from creditbank.credentials.multibase import multibase_b58_decode, multibase_b58_encode
-from creditbank.errors import CreditbankError, CredentialProofError, EncodingError
+from creditbank.errors import CredentialProofError, CreditbankError, EncodingError
 from creditbank.ledger.canonical import canonical_bytes
 
 __all__ = [
@@ -42,9 +42,7 @@ __all__ = [
 ]
 
 CRYPTOSUITE = "eddsa-jcs-2022"
-_DATETIME = re.compile(
-    r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
-)
+_DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 Resolver = Callable[[object], Ed25519PublicKey]
 

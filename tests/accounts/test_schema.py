@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 import creditbank.accounts.tables  # noqa: F401  (registers the read models)
+import creditbank.credentials.tables  # noqa: F401  (registers issued credentials)
 import creditbank.ledger.sql  # noqa: F401  (registers the log tables)
 from creditbank.accounts.schema import current_revision, head_revision, upgrade
 

@@ -1,0 +1,128 @@
+"""The credential over HTTP: who may ask, what it says, sharing, did.json and status lists."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from creditbank.credentials.issuer import CredentialIssuer
+from creditbank.credentials.status_list import read_status_bit
+from creditbank.credentials.verification import verify_credential
+from tests.api.world import World
+
+
+def _credential(http: TestClient, world: World, learner_id: str, token: str, **params: Any) -> Any:
+    response = http.get(
+        f"/v1/learners/{learner_id}/credential", headers=world.bearer(token), params=params
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/vc")
+    return response.json()
+
+
+def test_learner_gets_a_verifiable_clr_credential(
+    http: TestClient, world: World, issuer: CredentialIssuer
+) -> None:
+    conversion_id, learner_id = world.new_conversion()
+    token = world.bank.issue_token(learner_id=learner_id)
+    doc = _credential(http, world, learner_id, token)
+    assert doc["@context"][0] == "https://www.w3.org/ns/credentials/v2"
+    assert {"VerifiableCredential", "ClrCredential"} <= set(doc["type"])
+    assert doc["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    assert doc["proof"]["verificationMethod"] == issuer.verification_method
+    assert doc["credentialSubject"]["id"] == f"urn:creditbank:learner:{learner_id}"
+    assert "identifier" not in doc["credentialSubject"]
+    kinds = [
+        vc["credentialSubject"]["creditbank"]["kind"]
+        for vc in doc["credentialSubject"]["verifiableCredential"]
+    ]
+    assert kinds.count("certificate") == 1 and "recognition" in kinds
+    assert "programme_total" in kinds
+    recognition = next(
+        vc["credentialSubject"]["creditbank"]
+        for vc in doc["credentialSubject"]["verifiableCredential"]
+        if vc["credentialSubject"]["creditbank"]["kind"] == "recognition"
+    )
+    assert recognition["conversion_id"] == conversion_id
+    status = http.get(
+        doc["credentialStatus"]["statusListCredential"].removeprefix("http://testserver")
+    ).json()
+    passed: list[str] = []
+    verified = verify_credential(
+        doc,
+        now=datetime.now(UTC),
+        log_keys=[world.bank.log.verifier],
+        status_list=status,
+        issuer_methods=http.get("/.well-known/did.json").json()["assertionMethod"],
+        on_pass=passed.append,
+    )
+    assert verified.learner_id == learner_id and not verified.log_key_from_credential
+    assert any("not revoked" in line for line in passed)
+
+
+def test_same_history_same_credential_and_share_url(http: TestClient, world: World) -> None:
+    learner = world.convertible_learner()
+    first = http.get(
+        f"/v1/learners/{learner.learner_id}/credential", headers=world.bearer(learner.token)
+    )
+    again = _credential(http, world, learner.learner_id, learner.token)
+    assert again == first.json()
+    share = first.headers["Link"].split(">")[0].removeprefix("<http://testserver")
+    public = http.get(share)  # no token: the random id is the capability
+    assert public.status_code == 200 and public.json() == again
+    world.new_certificate(learner.learner_id)
+    changed = _credential(http, world, learner.learner_id, learner.token)
+    assert changed["id"] != again["id"]
+
+
+def test_name_only_on_the_learners_request(http: TestClient, world: World) -> None:
+    learner = world.new_learner()
+    doc = _credential(http, world, learner.learner_id, learner.token, include_name="true")
+    assert doc["credentialSubject"]["identifier"][0]["identityHash"] == "测试学员"
+    registrar = world.registrar.token
+    denied = http.get(
+        f"/v1/learners/{learner.learner_id}/credential",
+        headers=world.bearer(registrar),
+        params={"include_name": "true"},
+    )
+    assert denied.status_code == 403
+    plain = _credential(http, world, learner.learner_id, registrar)
+    assert "identifier" not in plain["credentialSubject"]
+
+
+def test_access_like_other_learner_routes(http: TestClient, world: World) -> None:
+    url = f"/v1/learners/{world.learner.learner_id}/credential"
+    assert http.get(url).status_code == 401
+    assert http.get(url, headers=world.bearer(world.other_learner.token)).status_code == 404
+    assert http.get(url, headers=world.bearer(world.provider.token)).status_code == 403
+    assert http.get("/v1/credentials/00000000-0000-4000-8000-000000000000").status_code == 404
+    assert http.get("/v1/credentials/not-a-uuid").status_code == 422
+    assert http.get("/v1/status-lists/999").status_code == 404
+
+
+def test_revocation_after_issue_sets_the_bit(http: TestClient, world: World) -> None:
+    learner = world.convertible_learner()
+    cert_body = world.certificate_body(learner.learner_id)
+    world.bank.submit(world.provider.sign("certificate.issued", cert_body))
+    doc = _credential(http, world, learner.learner_id, learner.token)
+    list_url = doc["credentialStatus"]["statusListCredential"].removeprefix("http://testserver")
+    assert read_status_bit(doc["credentialStatus"], http.get(list_url).json()) is False
+    world.bank.submit(
+        world.provider.sign(
+            "certificate.revoked",
+            {"certificate_id": cert_body["certificate_id"], "reason": "issued in error"},
+        )
+    )
+    status = http.get(list_url).json()
+    assert read_status_bit(doc["credentialStatus"], status) is True
+    fresh = _credential(http, world, learner.learner_id, learner.token)
+    assert fresh["id"] != doc["id"]
+    assert read_status_bit(fresh["credentialStatus"], http.get(list_url).json()) is False
+
+
+def test_did_document_lists_the_issuing_key(http: TestClient, issuer: CredentialIssuer) -> None:
+    doc = http.get("/.well-known/did.json").json()
+    assert doc["id"] == "did:web:testserver"
+    assert doc["assertionMethod"] == [issuer.verification_method]
