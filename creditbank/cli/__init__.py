@@ -54,6 +54,9 @@ def _register_commands() -> None:
     from creditbank.cli import api_commands
 
     api_commands.register(app)
+    from creditbank.cli import credential_commands
+
+    credential_commands.register(app)
 
 
 _register_commands()
