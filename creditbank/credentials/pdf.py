@@ -22,9 +22,10 @@ __all__ = ["ATTACHMENT_NAME", "render_credential_pdf"]
 ATTACHMENT_NAME = "credential.json"
 _FONT = "NotoSansSC"
 _MODES = {
-    "certificate_recognition": "证书认定 certificate",
-    "through_train": "直通 through-train",
-    "course_substitution": "课程替代 course",
+    "certificate_recognition": "证书认可 certificate",
+    "through_train": "直通车 through-train",
+    "credit_recognition": "学分认可 credit",
+    "course_restructuring": "课程重组 restructured",
 }
 
 
@@ -113,14 +114,11 @@ def _header(pdf: FPDF, document: Mapping[str, Any], verify_url: str) -> None:
     pdf.set_y(max(pdf.get_y(), 52))
     pdf.set_font(_FONT, size=7)
     pdf.set_text_color(110)
-    pdf.multi_cell(
-        0,
-        4,
-        "扫描二维码或打开以下网址验证本凭证 Scan the QR code or open this address to verify: "
-        + verify_url,
-        new_x="LMARGIN",
-        new_y="NEXT",
+    pdf.cell(
+        0, 4, "扫描二维码或打开以下网址验证本凭证 Scan the QR code or open this address to verify:"
     )
+    pdf.ln(4)
+    pdf.multi_cell(0, 4, verify_url, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0)
 
 
