@@ -143,9 +143,9 @@ def create_app_from_settings(settings: Settings | None = None) -> FastAPI:
     )
     stack = ExitStack()
     bank = stack.enter_context(open_bank(bank_config))
-    secret = settings.credential_key_passphrase
+    secret = settings.credential_passphrase
     issuer = load_issuer(
-        settings.credential_key_file,
+        settings.credential_key_path,
         passphrase=secret.get_secret_value().encode() if secret else None,
         base_url=settings.public_base_url,
     )

@@ -29,6 +29,7 @@ from creditbank.accounts.cascade import SYSTEM_ACTOR
 from creditbank.accounts.schema import current_revision, upgrade
 from creditbank.accounts.wiring import load_programmes, shipped_data_dir
 from creditbank.config import Settings
+from creditbank.credentials.issuer import ensure_issuing_key
 from creditbank.errors import ConflictError, KeyFormatError, NotFoundError
 from creditbank.ledger.audit import AuditReport, audit_log
 from creditbank.ledger.checkpoint import NoteSigner, NoteVerifier
@@ -354,6 +355,15 @@ def register(app: typer.Typer) -> None:
                     admin_key=admin_key,
                     insecure=insecure_dev_key,
                 )
+        credential_key = settings.credential_key_file or key_file.with_name(
+            "creditbank-credential.key"
+        )
+        if ensure_issuing_key(
+            credential_key,
+            passphrase=_secret(settings.credential_passphrase),
+            insecure=insecure_dev_key,
+        ):
+            err.print(f"created credential-issuing key {credential_key} (mode 0600)")
         if result.created_key:
             if passphrase is None:
                 err.print(INSECURE_WARNING.format(path=key_file), style="bold red", highlight=False)

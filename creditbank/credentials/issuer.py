@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from creditbank.credentials.did import did_key_verification_method, did_web, did_web_document
 from creditbank.credentials.eddsa_jcs import add_proof
 from creditbank.errors import CredentialFormatError
-from creditbank.ledger.keys import load_private_key
+from creditbank.ledger.keys import generate_key, load_private_key, save_private_key
 
-__all__ = ["CredentialIssuer", "load_issuer"]
+__all__ = ["CredentialIssuer", "demo_issuer", "ensure_issuing_key", "load_issuer"]
 
 
 @dataclass(frozen=True)
@@ -87,3 +87,21 @@ def load_issuer(
         return None
     key = load_private_key(key_file, passphrase=passphrase)
     return CredentialIssuer(key, base_url.rstrip("/"))
+
+
+def ensure_issuing_key(key_file: Path, *, passphrase: bytes | None, insecure: bool = False) -> bool:
+    """Create the credential-issuing key file unless it exists; return whether it was created.
+
+    Like the log key: mode 0600, encrypted with ``passphrase`` unless ``insecure`` is asked for.
+    """
+    if key_file.exists():
+        load_private_key(key_file, passphrase=passphrase)  # it must open with this passphrase
+        return False
+    save_private_key(generate_key(), key_file, passphrase=passphrase, insecure=insecure)
+    return True
+
+
+def demo_issuer(key_file: Path, base_url: str) -> CredentialIssuer:
+    """The demo's issuer: an unencrypted key beside the demo's other keys, created on first use."""
+    ensure_issuing_key(key_file, passphrase=None, insecure=True)
+    return CredentialIssuer(load_private_key(key_file, passphrase=None), base_url.rstrip("/"))

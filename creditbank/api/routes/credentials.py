@@ -24,14 +24,14 @@ from creditbank.credentials.issuance import (
 )
 from creditbank.credentials.issuer import CredentialIssuer
 from creditbank.credentials.pdf import render_credential_pdf
-from creditbank.errors import PermissionDenied, StorageError
+from creditbank.errors import NotFoundError, PermissionDenied
 
 __all__ = ["CREDENTIAL_MEDIA_TYPE", "get_issuer", "router"]
 
 #: W3C VC 2.0 media type of a credential secured with an embedded proof.
 CREDENTIAL_MEDIA_TYPE = "application/vc"
 
-router = APIRouter(responses=problem_responses(404, 422, 503))
+router = APIRouter(responses=problem_responses(404, 422))
 
 _UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 
@@ -39,8 +39,9 @@ _UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 def get_issuer(request: Request) -> CredentialIssuer:
     issuer: CredentialIssuer | None = getattr(request.app.state, "credential_issuer", None)
     if issuer is None:
-        raise StorageError(
-            "this server has no credential-issuing key (set CREDITBANK_CREDENTIAL_KEY_FILE)"
+        raise NotFoundError(
+            "this server issues no credentials: it has no credential-issuing key "
+            "(CREDITBANK_CREDENTIAL_KEY_FILE; `creditbank init` creates one)"
         )
     return issuer
 
