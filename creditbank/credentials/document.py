@@ -13,6 +13,7 @@ float, which our RFC 8785 profile refuses, so it is not used (``docs/credentials
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,6 +35,15 @@ __all__ = [
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 CLR_CONTEXT = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+
+
+_LEVELS = {1: "一级", 2: "二级", 3: "三级", 4: "四级", 5: "五级"}
+
+
+def _derived_id(credential_id: str, name: str) -> str:
+    """A ``urn:uuid`` of its own for a part of the credential, derived from the credential's."""
+    base = uuid.UUID(credential_id.removeprefix("urn:uuid:"))
+    return f"urn:uuid:{uuid.uuid5(base, name)}"
 
 
 def learner_subject_id(learner_id: str) -> str:
@@ -92,7 +102,7 @@ def _certificates(facts: CredentialFacts) -> list[tuple[dict[str, Any], dict[str
         achievement = _achievement(
             f"urn:creditbank:qualification:{cert.qualification_code}:level:{cert.level}",
             "Certification",
-            f"{name} {cert.level}级 (level {cert.level})",
+            f"{name} {_LEVELS.get(cert.level, f'{cert.level}级')} (level {cert.level})",
             f"职业技能等级证书 Vocational skill certificate: {name} "
             f"({cert.qualification_code}), level {cert.level}",
             cert.qualification_code,
@@ -205,7 +215,7 @@ def achievement_credentials(
         documents.append(
             {
                 "@context": [VC_CONTEXT, OB_CONTEXT],
-                "id": f"{credential_id}:achievement:{position}",
+                "id": _derived_id(credential_id, f"achievement/{position}"),
                 "type": ["VerifiableCredential", "OpenBadgeCredential"],
                 "issuer": dict(issuer),
                 "validFrom": valid_from,
@@ -263,7 +273,7 @@ def clr_credential(
         "credentialStatus": dict(status),
         "evidence": [
             {
-                "id": f"{credential_id}:evidence:transcript",
+                "id": _derived_id(credential_id, "evidence/transcript"),
                 "type": ["Evidence"],
                 "name": "可验证成绩单 Verifiable transcript",
                 "description": (
