@@ -179,7 +179,9 @@ def _sign_and_keep(
 def refresh_statuses(bank: CreditBank, *, now: datetime) -> list[str]:
     """Set the bit of every credential whose learner lost a certificate or conversion after it.
 
-    Returns the ids of the credentials revoked now. Idempotent: a set bit stays set.
+    A credential that carries a name whose learner has since been erased is revoked too, and its
+    stored document blanked, so the share URL no longer hands the name out. Returns the ids of the
+    credentials revoked now. Idempotent: a set bit stays set.
     """
     issued = IssuedCredentialRow
     revoked_later = exists().where(
@@ -190,25 +192,33 @@ def refresh_statuses(bank: CreditBank, *, now: datetime) -> list[str]:
         col(ConversionRow.learner_id) == col(issued.learner_id),
         col(ConversionRow.reversed_index) >= col(issued.issued_tree_size),
     )
+    erased = col(issued.with_name) & ~exists().where(
+        col(LearnerIdentityRow.learner_id) == col(issued.learner_id)
+    )
     with Session(bank.engine) as session:
         rows = session.exec(
             select(issued)
             .where(col(issued.revoked_at).is_(None))
-            .where(revoked_later | reversed_later)
+            .where(revoked_later | reversed_later | erased)
         ).all()
         for row in rows:
             row.revoked_at = format_datetime(now)
-            row.revoked_reason = "the learner's history changed after issue (revocation/reversal)"
+            if row.with_name and session.get(LearnerIdentityRow, row.learner_id) is None:
+                row.revoked_reason = "the learner's personal data was erased"
+                row.document = ""
+            else:
+                row.revoked_reason = "the learner's history changed after issue"
             session.add(row)
         session.commit()
         return [row.credential_id for row in rows]
 
 
-def shared_credential(bank: CreditBank, credential_uuid: str) -> dict[str, Any]:
+def shared_credential(bank: CreditBank, credential_uuid: str, *, now: datetime) -> dict[str, Any]:
     """The exact signed document of an issued credential (public: the id is the secret)."""
+    refresh_statuses(bank, now=now)
     with Session(bank.engine) as session:
         row = session.get(IssuedCredentialRow, credential_uuid)
-        if row is None:
+        if row is None or not row.document:
             raise NotFoundError("no credential has this id")
         document: dict[str, Any] = json.loads(row.document)
         return document

@@ -126,3 +126,20 @@ def test_did_document_lists_the_issuing_key(http: TestClient, issuer: Credential
     doc = http.get("/.well-known/did.json").json()
     assert doc["id"] == "did:web:testserver"
     assert doc["assertionMethod"] == [issuer.verification_method]
+
+
+def test_erasure_withdraws_a_named_credential(http: TestClient, world: World) -> None:
+    learner = world.convertible_learner()
+    headers = world.bearer(learner.token)
+    named = http.get(
+        f"/v1/learners/{learner.learner_id}/credential",
+        headers=headers,
+        params={"include_name": "true"},
+    )
+    share = named.headers["Link"].split(">")[0].removeprefix("<http://testserver")
+    assert http.get(share).status_code == 200
+    world.bank.erase_learner(learner.learner_id)
+    assert http.get(share).status_code == 404
+    doc = named.json()
+    list_url = doc["credentialStatus"]["statusListCredential"].removeprefix("http://testserver")
+    assert read_status_bit(doc["credentialStatus"], http.get(list_url).json()) is True

@@ -130,7 +130,7 @@ def learner_credential_pdf(
 def shared(
     bank: BankDep, credential_id: Annotated[str, Path(pattern=_UUID, max_length=36)]
 ) -> JSONResponse:
-    response = _vc(shared_credential(bank, credential_id))
+    response = _vc(shared_credential(bank, credential_id, now=bank.clock()))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
