@@ -40,9 +40,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from creditbank.accounts import schemas as s
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.identity import Identity, commitment_of
+from creditbank.accounts.kinds import parse_body
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.schema import upgrade
 from creditbank.accounts.tables import LearnerIdentityRow
@@ -240,7 +240,7 @@ def _fast_append(bank: CreditBank, learners: Sequence[_Learner], now: datetime) 
                 session,
                 item.index,
                 item.leaf,
-                s.parse_body(item.leaf.entry.type, item.leaf.entry.body),
+                parse_body(item.leaf.entry.type, item.leaf.entry.body),
             )
         for learner in learners:
             session.add(

@@ -375,7 +375,7 @@ def build_demo(bank: CreditBank, data_dir: Path, *, base_url: str, map_dir: Path
                     "conversion.reversed",
                     {
                         "conversion_id": conversion_id,
-                        "reason": "posted against the wrong programme intake (demo reversal)",
+                        "reason": "entered-in-error",
                     },
                 )
             )

@@ -67,6 +67,15 @@ from dataclasses import dataclass
 class CreditbankError(Exception):
     """Root of every error creditbank raises on purpose."""
 
+    #: In an all-or-nothing batch, the 0-based position of the item this error refused (the
+    #: batch appended nothing); ``None`` outside batches. The API answers it as ``"item"``.
+    item: int | None = None
+
+    def in_item(self, item: int) -> CreditbankError:
+        """This error, marked as the refusal of batch item ``item``."""
+        self.item = item
+        return self
+
 
 # --- verification -----------------------------------------------------------------------------
 

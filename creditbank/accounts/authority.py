@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from creditbank.accounts.schemas import ENTRY_TYPES
+from creditbank.accounts.kinds import KINDS
 from creditbank.errors import CreditbankError, TamperError
 from creditbank.ledger.entry import Leaf, key_id_of
 from creditbank.ledger.store import LogStore
@@ -40,7 +40,7 @@ def audit_authority(
         except CreditbankError as exc:
             raise TamperError(f"entry {row.index}: {exc}", index=row.index) from None
         entry, body = leaf.entry, leaf.entry.body
-        spec = ENTRY_TYPES.get(entry.type)
+        spec = KINDS.get(entry.type)
         if spec is None:
             raise TamperError(f"entry {row.index}: unknown type {entry.type}", index=row.index)
         genesis = (
@@ -60,7 +60,7 @@ def audit_authority(
                     f"valid key of {entry.actor} at that point",
                     index=row.index,
                 )
-            if roles.get(entry.actor) not in spec.roles:
+            if roles.get(entry.actor) not in spec.signers:
                 raise TamperError(
                     f"entry {row.index}: {entry.actor} ({roles.get(entry.actor)}) may not sign "
                     f"{entry.type}",

@@ -1,19 +1,21 @@
 """The credit bank: validate a signed entry against current state, append it, project it.
 
-:meth:`CreditBank.submit` is the single write path. Inside one log batch (the writers' lock held,
-one database transaction) it parses the typed body, checks the signer's key and role, applies the
-rules of :mod:`creditbank.accounts.rules` (and, for conversions, the mapping layer's own rule
-engine), appends the entry, updates the read models and, when a certificate is revoked, appends a
-``conversion.reversed`` signed by the log's system actor for every conversion that used it,
-transitively. Any failure rolls all of it back: the ledger and the read models stay exactly as they
-were.
+Three doors lead to one write path (:class:`~creditbank.accounts.unit_of_work.UnitOfWork`, which
+checks each entry through its kind in :mod:`creditbank.accounts.kinds`): :meth:`CreditBank.submit`
+(one entry), :meth:`CreditBank.submit_batch` (all or nothing) and :meth:`CreditBank.submit_group`
+(independent submissions sharing one commit). Inside one log batch (the writers' lock held, one
+database transaction) each entry is parsed, its signature verified, its signer's key and role
+checked, replays answered, its kind's rules applied; then it is appended, projected and, when it
+withdraws a source, followed by the cascade of reversals signed by the log's system actor. A
+failure rolls back the log batch and the read models together.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,19 +23,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from creditbank.accounts import schemas as s
-from creditbank.accounts.cascade import SYSTEM_ACTOR, recognised_ids, reverse_dependents
-from creditbank.accounts.holdings import learner_holdings, recognised_in
-from creditbank.accounts.identity import Identity, erase_identity, matches
+from creditbank.accounts.cascade import SYSTEM_ACTOR
+from creditbank.accounts.identity import Identity, erase_identity
+from creditbank.accounts.kinds import parse_body
+from creditbank.accounts.learner_holdings import learner_holdings, recognised_in
 from creditbank.accounts.projection import apply_entry
-from creditbank.accounts.rules import check_conversion, check_mapping, check_signer, validate_body
-from creditbank.accounts.tables import (
-    LearnerIdentityRow,
-    LearnerRow,
-    MappingRow,
-)
+from creditbank.accounts.snapshot import SessionSnapshot
+from creditbank.accounts.tables import LearnerRow, MappingRow
 from creditbank.accounts.tokens import Principal, authenticate, issue_token, revoke_token
 from creditbank.accounts.transcript import build_transcript
+from creditbank.accounts.unit_of_work import (
+    Receipt,
+    Staged,
+    Submission,
+    UnitOfWork,
+    earlier_receipt,
+)
 from creditbank.accounts.views import (
     ExpiringItem,
     LearnerBalance,
@@ -47,7 +52,6 @@ from creditbank.errors import (
     CreditbankError,
     InputError,
     NotFoundError,
-    RuleViolation,
     StorageError,
 )
 from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
@@ -57,26 +61,7 @@ from creditbank.mapping import Catalog, Holdings, Mapping, Plan, Programme, plan
 
 __all__ = ["SYSTEM_ACTOR", "CreditBank", "Receipt", "Submission"]
 
-
-@dataclass(frozen=True)
-class Receipt:
-    """What an accepted entry got: its index and the signed checkpoint that covers it."""
-
-    index: int
-    entry_type: str
-    leaf_hash: bytes
-    tree_size: int
-    checkpoint: str
-    #: Indices of entries the bank appended as consequences (revocation cascades).
-    consequences: tuple[int, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One signed entry to append, with the identity a learner registration carries."""
-
-    signed: SignedEntry
-    identity: Identity | None = None
+_log = logging.getLogger("creditbank.accounts")
 
 
 class CreditBank:
@@ -128,94 +113,121 @@ class CreditBank:
         key = self._system_key()
         now = self.clock()
 
-        def register(nonce: str, body: s.ActorRegistered) -> SignedEntry:
+        def register(nonce: str, body: dict[str, str]) -> SignedEntry:
             entry = Entry.create(
                 type="actor.registered",
                 actor=SYSTEM_ACTOR,
                 nonce=nonce,
                 claimed_at=now,
-                body=body.model_dump(mode="json"),
+                body={"v": 1, **body},
             )
             return sign_entry(entry, key)
 
-        system_key = public_key_to_b64(key.public_key())
         genesis = (
             register(
                 "genesis-system",
-                s.ActorRegistered(
-                    actor_id=SYSTEM_ACTOR,
-                    role="system",
-                    name="creditbank log",
-                    public_key=system_key,
-                ),
+                {
+                    "actor_id": SYSTEM_ACTOR,
+                    "role": "system",
+                    "name": "creditbank log",
+                    "public_key": public_key_to_b64(key.public_key()),
+                },
             ),
             register(
                 "genesis-admin",
-                s.ActorRegistered(
-                    actor_id=admin_id, role="admin", name=admin_name, public_key=admin_public_key
-                ),
+                {
+                    "actor_id": admin_id,
+                    "role": "admin",
+                    "name": admin_name,
+                    "public_key": admin_public_key,
+                },
             ),
         )
         with self.log.batch(now=now) as batch:
             if batch.start_size != 0:
                 raise ConflictError("the log is not empty; genesis happens once")
             session = self._session(batch)
-            receipts = []
+            appended = []
             for signed in genesis:
-                body = s.parse_body(signed.entry.type, signed.entry.body)
-                appended = batch.add(signed)
-                apply_entry(session, appended.index, appended.leaf, body)
-                receipts.append(appended)
-        return [self._receipt(batch, a.index) for a in receipts]
+                body = parse_body(signed.entry.type, signed.entry.body)
+                added = batch.add(signed)
+                apply_entry(session, added.index, added.leaf, body)
+                appended.append(added)
+        return [self._receipt(batch, a.index) for a in appended]
 
     def submit(self, signed: SignedEntry, *, identity: Identity | None = None) -> Receipt:
-        """Validate, append and project one entry (and its consequences), atomically."""
+        """Validate, append and project one entry (and its consequences), atomically.
+
+        An entry already in the log (a retry) answers its original receipt, ``replayed=True``."""
         return self.submit_many([signed], identities={} if identity is None else {0: identity})[0]
 
     def submit_many(
         self, signed: Sequence[SignedEntry], *, identities: dict[int, Identity] | None = None
     ) -> list[Receipt]:
         """Like :meth:`submit` for several entries in one batch: all are accepted or none."""
-        if not signed:
-            raise InputError("nothing to submit")
         identities = identities or {}
-        now = self.clock()
-        with self.log.batch(now=now) as batch:
-            session = self._session(batch)
-            staged: list[tuple[int, list[int]]] = []
-            for position, item in enumerate(signed):
-                staged.append(self._stage(batch, session, item, identities.get(position), now))
-        return [self._receipt(batch, index, consequences) for index, consequences in staged]
+        items = [Submission(item, identities.get(position)) for position, item in enumerate(signed)]
+        return self._append_all(items, name_items=False)
 
-    def submit_group(self, items: Sequence[Submission]) -> list[Receipt | CreditbankError]:
+    def submit_batch(self, items: Sequence[Submission]) -> list[Receipt]:
+        """Append every submission in one transaction and one checkpoint, or none of them.
+
+        A refusal is raised with its ``item`` set to the 0-based position of the submission that
+        was refused. Submissions already in the log answer their original receipts.
+        """
+        return self._append_all(items, name_items=True)
+
+    def _append_all(self, items: Sequence[Submission], *, name_items: bool) -> list[Receipt]:
+        if not items:
+            raise InputError("nothing to submit")
+        with self._unit_of_work(items) as work:
+            staged: list[Staged] = []
+            for position, item in enumerate(items):
+                try:
+                    staged.append(work.stage(item))
+                except CreditbankError as exc:
+                    if name_items:
+                        exc.in_item(position)
+                    raise
+        return [self._answer(work.batch, outcome) for outcome in staged]
+
+    def submit_group(self, items: Sequence[Submission]) -> list[Receipt | Exception]:
         """Append many independent submissions in one transaction and one checkpoint.
 
-        Unlike :meth:`submit_many`, each submission stands alone: it runs in its own savepoint, and
-        one that is refused is rolled back (database and staged leaves) without touching the others.
-        This is what group commit uses to turn many concurrent requests into one commit.
+        Unlike :meth:`submit_batch`, each submission stands alone: one that fails, for any reason
+        (a refusal or an unexpected exception), is undone alone and gets its own error, and the
+        others commit. This is what group commit uses to turn concurrent requests into one commit.
         """
         if not items:
             return []
-        now = self.clock()
-        outcomes: list[tuple[int, list[int]] | CreditbankError] = []
-        with self.log.batch(now=now) as batch:
-            session = self._session(batch)
+        outcomes: list[Staged | Exception] = []
+        with self._unit_of_work(items) as work:
             for item in items:
-                mark = batch.mark()
-                savepoint = session.begin_nested()
                 try:
-                    outcomes.append(self._stage(batch, session, item.signed, item.identity, now))
-                    savepoint.commit()
-                except CreditbankError as exc:
-                    savepoint.rollback()
-                    batch.reset(mark)
+                    with work.attempt():
+                        outcomes.append(work.stage(item))
+                except Exception as exc:  # noqa: BLE001 - each submission's failure is its own
+                    if not isinstance(exc, CreditbankError):
+                        _log.exception("a submission failed unexpectedly", exc_info=exc)
                     outcomes.append(exc)
         return [
-            outcome
-            if isinstance(outcome, CreditbankError)
-            else self._receipt(batch, outcome[0], outcome[1])
+            outcome if isinstance(outcome, Exception) else self._answer(work.batch, outcome)
             for outcome in outcomes
         ]
+
+    def replayed(self, signed: SignedEntry) -> Receipt | None:
+        """The original receipt of ``signed`` if it is in the log (see :func:`earlier_receipt`)."""
+        return earlier_receipt(self.log, signed)
+
+    @contextmanager
+    def _unit_of_work(self, items: Sequence[Submission]) -> Iterator[UnitOfWork]:
+        with self.log.batch(now=self.clock()) as batch:
+            session = self._session(batch)
+            snapshot = SessionSnapshot(session, self.catalog, self._programme_index())
+            work = UnitOfWork(self.log, batch, session, snapshot, self._system_key_or_none())
+            work.prefetch(items)
+            yield work
+            session.flush()
 
     def _session(self, batch: Batch) -> Session:
         tx = batch.tx
@@ -223,73 +235,20 @@ class CreditBank:
             raise StorageError("the credit bank needs an SQL log store")
         return tx.session
 
-    def _stage(
-        self,
-        batch: Batch,
-        session: Session,
-        signed: SignedEntry,
-        identity: Identity | None,
-        now: datetime,
-    ) -> tuple[int, list[int]]:
-        entry = signed.entry
-        spec = s.ENTRY_TYPES.get(entry.type)
-        body = s.parse_body(entry.type, entry.body)
-        assert spec is not None
-        actor = check_signer(session, signed, spec.roles)
-        validate_body(session, signed, body, actor, now)
-        if isinstance(body, s.LearnerRegistered):
-            if identity is None:
-                raise InputError(
-                    "registering a learner needs their identity (name, ID number, salt)"
-                )
-            if not matches(identity, body.commitment):
-                raise RuleViolation(
-                    "the commitment does not match the identity given", code="commitment-mismatch"
-                )
-        elif identity is not None:
-            raise InputError("an identity is only accepted with learner.registered")
-        if isinstance(body, s.MappingRegistered):
-            check_mapping(session, self.catalog(session), body, actor)
-        if isinstance(body, s.ConversionPosted):
-            check_conversion(
-                session,
-                self.catalog(session),
-                self.holdings(session, body.learner_id, exclude_programme=body.programme_code),
-                body,
-            )
-        appended = batch.add(signed)
-        apply_entry(session, appended.index, appended.leaf, body)
-        if identity is not None and isinstance(body, s.LearnerRegistered):
-            session.add(
-                LearnerIdentityRow(
-                    learner_id=body.learner_id,
-                    name=identity.name,
-                    id_number=identity.id_number,
-                    salt=identity.salt,
-                )
-            )
-        consequences: list[int] = []
-        if isinstance(body, s.CertificateRevoked):
-            consequences = reverse_dependents(
-                batch, session, self._system_key(), {body.certificate_id}, appended.index, now
-            )
-        elif isinstance(body, s.ConversionReversed):
-            consequences = reverse_dependents(
-                batch,
-                session,
-                self._system_key(),
-                recognised_ids(session, body.conversion_id),
-                appended.index,
-                now,
-            )
-        session.flush()
-        return appended.index, consequences
+    def _system_key_or_none(self) -> Ed25519PrivateKey | None:
+        signer = self.log.signer
+        return None if signer is None else signer.private_key
 
     def _system_key(self) -> Ed25519PrivateKey:
-        signer = self.log.signer
-        if signer is None:
+        key = self._system_key_or_none()
+        if key is None:
             raise StorageError("appending needs the log key")
-        return signer.private_key
+        return key
+
+    def _answer(self, batch: Batch, outcome: Staged) -> Receipt:
+        if isinstance(outcome, Receipt):
+            return outcome
+        return self._receipt(batch, outcome[0], outcome[1])
 
     def _receipt(self, batch: Batch, index: int, consequences: Sequence[int] = ()) -> Receipt:
         result = batch.result

@@ -15,7 +15,7 @@ from collections import deque
 from concurrent.futures import Future
 
 from creditbank.accounts.bank import CreditBank, Receipt, Submission
-from creditbank.errors import CreditbankError, StorageError
+from creditbank.errors import StorageError
 
 __all__ = ["GroupCommitter"]
 
@@ -99,7 +99,7 @@ class GroupCommitter:
                 future.set_exception(exc)
             return
         for (_, future), outcome in zip(group, outcomes, strict=True):
-            if isinstance(outcome, CreditbankError):
+            if isinstance(outcome, Exception):
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from creditbank.accounts.kinds import parse_body
 from creditbank.accounts.projection import apply_entry
-from creditbank.accounts.schemas import parse_body
 from creditbank.accounts.tables import PROJECTION_TABLES
 from creditbank.errors import CreditbankError, TamperError
 from creditbank.ledger.entry import Leaf

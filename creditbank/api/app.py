@@ -29,6 +29,7 @@ from creditbank.api.errors import install_problem_handlers
 from creditbank.api.limits import BodyLimitMiddleware
 from creditbank.api.routes import (
     actors,
+    batch,
     catalogue,
     certificates,
     conversions,
@@ -67,6 +68,7 @@ _TAGS = [
     {"name": "provider", "description": "Training providers: mappings and certificates."},
     {"name": "registrar", "description": "Learners, earned credits, conversions."},
     {"name": "learner", "description": "A learner's own account (registrars read any)."},
+    {"name": "batch", "description": "Several signed entries, appended all or none."},
     {"name": "public credentials", "description": "Shared credentials, status lists, did.json."},
     {"name": "health", "description": "Probes."},
 ]
@@ -113,7 +115,11 @@ def create_app(
     app.state.committer = None
     app.state.credential_issuer = credential_issuer
     install_problem_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=config.max_body_bytes,
+        path_limits={"/v1/batch": config.max_batch_body_bytes},
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(config.cors_origins),
@@ -126,6 +132,7 @@ def create_app(
     for module in (health, log, catalogue, actors, mappings, certificates, learners, credits):
         app.include_router(module.router)
     app.include_router(conversions.router)
+    app.include_router(batch.router)
     app.include_router(credentials.router)
     return app
 

@@ -15,6 +15,8 @@ __all__ = ["ApiConfig"]
 class ApiConfig:
     #: Largest request body accepted, in bytes (a 200-course conversion is about 40 KiB).
     max_body_bytes: int = 256 * 1024
+    #: Largest body of ``POST /v1/batch`` (1000 items of a few hundred bytes to a few KiB each).
+    max_batch_body_bytes: int = 8 * 1024 * 1024
     #: Origins allowed by CORS. Tokens travel in a header, never in cookies, so ``*`` is safe:
     #: a browser page on another origin can read public data and call with its own token only.
     cors_origins: tuple[str, ...] = ("*",)

@@ -130,6 +130,9 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     code: str | None = Field(default=None, description="A rule violation's stable reason code.")
+    item: int | None = Field(
+        default=None, description="In a batch, the 0-based index of the item that was refused."
+    )
     errors: list[ValidationIssue] | None = Field(
         default=None, description="Each field that did not match the request schema."
     )
@@ -137,12 +140,13 @@ class Problem(BaseModel):
 
 def problem_for(exc: errors.CreditbankError) -> tuple[ProblemType, dict[str, Any]]:
     """The problem type for a domain error, and any extension members it carries."""
+    item = {} if exc.item is None else {"item": exc.item}  # a refused batch item names itself
     for cls, problem in PROBLEM_TYPES:
         if isinstance(exc, cls):
             if isinstance(exc, errors.RuleViolation):
                 refined = ProblemType(problem.status, f"rule/{exc.code}", problem.title)
-                return refined, {"code": exc.code}
-            return problem, {}
+                return refined, {"code": exc.code, **item}
+            return problem, item
     raise AssertionError("PROBLEM_TYPES ends with CreditbankError")  # pragma: no cover
 
 

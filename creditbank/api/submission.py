@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -34,12 +35,12 @@ from starlette.concurrency import run_in_threadpool
 from creditbank.accounts.bank import CreditBank, Receipt, Submission
 from creditbank.accounts.group_commit import GroupCommitter
 from creditbank.accounts.identity import Identity
+from creditbank.accounts.kinds import Kind, kind_of
 from creditbank.accounts.tokens import Principal
 from creditbank.api.config import ApiConfig
-from creditbank.api.idempotency import earlier_receipt, same_entry
 from creditbank.api.schemas import ReceiptPublic, SignedEntryIn
 from creditbank.errors import (
-    ConflictError,
+    CreditbankError,
     DuplicateNonceError,
     EntryFormatError,
     InputError,
@@ -49,14 +50,19 @@ from creditbank.errors import (
 from creditbank.ledger.entry import SignedEntry
 
 __all__ = [
+    "MAX_BATCH_ITEMS",
     "IdempotencyKeyHeader",
     "LedgerWriter",
     "WriterDep",
     "answer",
     "get_writer",
     "receipt_public",
+    "submit_batch",
     "submit_signed",
 ]
+
+#: Most items one ``POST /v1/batch`` takes (422 beyond): one transaction, one checkpoint.
+MAX_BATCH_ITEMS = 1000
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,26 @@ class LedgerWriter:
     timeout: float
 
 
-def get_writer(request: Request) -> LedgerWriter:
-    """The app's writer; the committer exists while the app's lifespan runs."""
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise InputError(
+                f"the request body has the member {key!r} twice; JSON members are unique"
+            )
+        seen[key] = value
+    return seen
+
+
+async def get_writer(request: Request) -> LedgerWriter:
+    """The app's writer; the committer exists while the app's lifespan runs.
+
+    Every write's body is also checked here for duplicate member names, which JSON parsers
+    resolve differently (first wins, last wins): a signed entry must read one way only."""
+    try:
+        json.loads(await request.body(), object_pairs_hook=_unique_members)
+    except ValueError:
+        pass  # not JSON at all: the route's own body parsing answers that
     committer: GroupCommitter | None = getattr(request.app.state, "committer", None)
     if committer is None:
         raise StorageError("the ledger writer is not running (the server is starting or stopping)")
@@ -80,7 +104,7 @@ def get_writer(request: Request) -> LedgerWriter:
 WriterDep = Annotated[LedgerWriter, Depends(get_writer)]
 
 
-def receipt_public(receipt: Receipt, *, replayed: bool = False) -> ReceiptPublic:
+def receipt_public(receipt: Receipt) -> ReceiptPublic:
     return ReceiptPublic(
         index=receipt.index,
         entry_type=receipt.entry_type,
@@ -88,38 +112,29 @@ def receipt_public(receipt: Receipt, *, replayed: bool = False) -> ReceiptPublic
         tree_size=receipt.tree_size,
         checkpoint=receipt.checkpoint,
         consequences=list(receipt.consequences),
-        replayed=replayed,
+        replayed=receipt.replayed,
     )
-
-
-def _replay(bank: CreditBank, signed: SignedEntry) -> ReceiptPublic | None:
-    entry = signed.entry
-    found = earlier_receipt(bank, entry.actor, entry.nonce)
-    if found is None:
-        return None
-    leaf, receipt = found
-    if not same_entry(leaf, signed):
-        raise DuplicateNonceError(
-            f"actor {entry.actor} already used nonce {entry.nonce} for another entry "
-            f"(log index {receipt.index}); sign a new entry with a fresh nonce"
-        )
-    return receipt_public(receipt, replayed=True)
 
 
 def _checked_entry(
     principal: Principal,
     payload: SignedEntryIn,
     *,
-    entry_type: str,
+    kind: Kind,
     idempotency_key: str | None,
-    path_fields: Mapping[str, str] | None,
+    path: Mapping[str, str],
 ) -> SignedEntry:
     """Steps 1-4: the signed entry, if this caller may post it on this route."""
     signed = SignedEntry.from_json(payload.signed_json())
     entry = signed.entry
-    if entry.type != entry_type:
-        raise EntryFormatError(f"this route accepts {entry_type} entries, not {entry.type}")
-    for field, value in (path_fields or {}).items():
+    if entry.type != kind.entry_type:
+        raise EntryFormatError(f"this route accepts {kind.entry_type} entries, not {entry.type}")
+    if principal.role != kind.poster:
+        raise PermissionDenied(
+            f"{kind.entry_type} entries are posted with {kind.poster or 'no'} tokens; this token "
+            f"is a {principal.role}'s"
+        )
+    for field, value in path.items():
         if entry.body.get(field) != value:
             raise EntryFormatError(
                 f"body.{field} is {entry.body.get(field)!r} but the path names {value!r}"
@@ -158,39 +173,31 @@ async def submit_signed(
     principal: Principal,
     payload: SignedEntryIn,
     *,
-    entry_type: str,
+    kind: Kind,
     idempotency_key: str | None = None,
-    path_fields: Mapping[str, str] | None = None,
+    path: Mapping[str, str] | None = None,
     identity: Identity | None = None,
 ) -> ReceiptPublic:
-    """Submit one signed entry for the caller; answer its receipt (or the original, on retry)."""
-    bank = writer.bank
+    """Submit one signed entry for the caller; answer its receipt (or the original, on retry).
 
-    def prepare() -> tuple[SignedEntry, ReceiptPublic | None]:
-        # Parsing (canonical bytes of up to the body limit) and the replay lookup (a query) run
-        # on a worker thread, never on the event loop.
-        signed = _checked_entry(
-            principal,
-            payload,
-            entry_type=entry_type,
-            idempotency_key=idempotency_key,
-            path_fields=path_fields,
-        )
-        return signed, _replay(bank, signed)
-
-    signed, replayed = await run_in_threadpool(prepare)
-    if replayed is not None:
-        return replayed
+    ``path`` holds the route's path parameters, which must be exactly the kind's
+    :attr:`~creditbank.accounts.kinds.Kind.path_fields` and equal the body's fields."""
+    path = dict(path or {})
+    if set(path) != set(kind.path_fields):  # pragma: no cover - a route disagreeing with its kind
+        raise StorageError(f"route for {kind.entry_type} passes {sorted(path)}")
+    signed = _checked_entry(
+        principal, payload, kind=kind, idempotency_key=idempotency_key, path=path
+    )
     future = writer.committer.enqueue(Submission(signed, identity))
     try:
         receipt = await _committed(future, writer.timeout)
-    except ConflictError:
+    except DuplicateNonceError:
         # A concurrent retry of this very entry won the race (it may even have been committed in
         # the same group, just ahead of this one): answer its receipt. Any other conflict stands.
-        replayed = await run_in_threadpool(_replay, bank, signed)
+        replayed = await run_in_threadpool(writer.bank.replayed, signed)
         if replayed is None:
             raise
-        return replayed
+        return receipt_public(replayed)
     return receipt_public(receipt)
 
 
@@ -212,3 +219,29 @@ def answer(receipt: ReceiptPublic, response: Response) -> ReceiptPublic:
         response.headers["Idempotency-Replayed"] = "true"
     response.headers["Location"] = f"/v1/log/entries/{receipt.index}"
     return receipt
+
+
+def _batch_item(principal: Principal, position: int, payload: SignedEntryIn) -> SignedEntry:
+    """One batch item checked exactly as its single route checks it."""
+    try:
+        kind = kind_of(payload.entry.type)
+        return _checked_entry(principal, payload, kind=kind, idempotency_key=None, path={})
+    except CreditbankError as exc:
+        exc.in_item(position)
+        raise
+
+
+async def submit_batch(
+    writer: LedgerWriter,
+    principal: Principal,
+    items: Sequence[tuple[SignedEntryIn, Identity | None]],
+) -> list[ReceiptPublic]:
+    """Append every item or none, in one transaction; items already in the log answer their
+    original receipts (so a retried batch appends nothing twice). A refusal is raised as the
+    domain error whose ``item`` names the refused item's position."""
+    submissions = [
+        Submission(_batch_item(principal, position, payload), identity)
+        for position, (payload, identity) in enumerate(items)
+    ]
+    receipts = await run_in_threadpool(writer.bank.submit_batch, submissions)
+    return [receipt_public(receipt) for receipt in receipts]

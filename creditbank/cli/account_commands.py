@@ -15,6 +15,8 @@ from sqlmodel import Session
 from creditbank.accounts.replay import rebuild
 from creditbank.accounts.tables import ActorRow, MappingRow
 from creditbank.accounts.wiring import BankConfig, open_bank, shipped_data_dir
+from creditbank.client import CreditbankClient
+from creditbank.client.mapping_import import import_mappings
 from creditbank.config import Settings
 from creditbank.errors import ConflictError, InputError, NotFoundError
 from creditbank.ledger.canonical import canonical_bytes
@@ -69,14 +71,33 @@ def register(app: typer.Typer) -> None:
     @app.command("import-map")
     def import_map_command(
         file: Annotated[Path, typer.Argument(help="Qualification map CSV.")],
-        provider: Annotated[str, typer.Option(help="Actor id of the training provider.")],
+        provider: Annotated[
+            str,
+            typer.Option(help="The training provider: its actor id (or, with --url, its name)."),
+        ],
         key: Annotated[Path, typer.Option(help="The provider's private key file.")],
         programmes: Annotated[
             Path | None, typer.Option(help="Programmes CSV (default: the shipped one).")
         ] = None,
         db: DbOption = None,
+        url: Annotated[
+            str | None,
+            typer.Option(
+                "--url",
+                envvar="CREDITBANK_URL",
+                help="Post through this server's API (one atomic batch); no log key needed.",
+            ),
+        ] = None,
+        token: Annotated[
+            str | None,
+            typer.Option("--token", envvar="CREDITBANK_TOKEN", help="The provider's token."),
+        ] = None,
     ) -> None:
-        """Register the provider's rows of a map as signed mapping.registered entries (atomic)."""
+        """Register the provider's rows of a map as signed mapping.registered entries (atomic).
+
+        With --url (and --token, --key) the entries are signed here and posted to the server in
+        one batch: a provider needs only its own key. Without it, the database is written
+        directly, which needs the server's log key (CREDITBANK_LOG_KEY_FILE, CREDITBANK_ORIGIN)."""
         settings = Settings()
         config = bank_config(settings, db)
         catalog = load_catalog(file, programmes or config.data_dir / "programmes.csv")
@@ -85,6 +106,19 @@ def register(app: typer.Typer) -> None:
             key, passphrase=passphrase.get_secret_value().encode() if passphrase else None
         )
         console = Console()
+        if url is not None:
+            if not token:
+                raise InputError(
+                    "give the provider's bearer token with --token or CREDITBANK_TOKEN"
+                )
+            with CreditbankClient.signing(url, token=token, private_key=private) as api:
+                names = {provider, str(api.whoami().get("actor_id"))}
+                done = import_mappings(api, catalog.mappings, names)
+            console.print(
+                f"registered {len(done.receipts)} mappings of {provider}; "
+                f"{done.already_registered} were already registered"
+            )
+            return
         with open_bank(config) as bank:
             with Session(bank.engine) as session:
                 actor = session.get(ActorRow, provider)

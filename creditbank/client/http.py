@@ -20,10 +20,13 @@ from datetime import date
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from creditbank.accounts.identity import Identity, commitment_of, new_learner_id, new_salt
+from creditbank.accounts.kinds import kind_of
 from creditbank.client.problems import error_from_response
 from creditbank.client.signer import EntrySigner, new_nonce
 from creditbank.errors import EntryFormatError, InputError, StorageError
@@ -76,6 +79,14 @@ def _params(**values: Any) -> dict[str, str]:
     return out
 
 
+def _identity_json(identity: Mapping[str, str] | Identity | None) -> dict[str, str] | None:
+    if identity is None:
+        return None
+    if isinstance(identity, Identity):
+        return {"name": identity.name, "id_number": identity.id_number, "salt": identity.salt}
+    return {key: str(identity[key]) for key in ("name", "id_number", "salt")}
+
+
 class CreditbankClient:
     """The API for one caller: a token (for anything but public reads) and a signer (for writes)."""
 
@@ -98,6 +109,25 @@ class CreditbankClient:
         self._http = httpx.Client(
             base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
         )
+
+    @classmethod
+    def signing(
+        cls,
+        base_url: str,
+        *,
+        token: str,
+        private_key: Ed25519PrivateKey,
+        actor_id: str | None = None,
+        **options: Any,
+    ) -> CreditbankClient:
+        """A client that signs as ``actor_id`` (default: the actor the token belongs to)."""
+        if actor_id is None:
+            with cls(base_url, token=token, **options) as probe:
+                actor_id = probe.whoami().get("actor_id")
+            if not actor_id:
+                raise InputError("this token is not bound to an actor; name the actor")
+        signer = EntrySigner(str(actor_id), private_key)
+        return cls(base_url, token=token, signer=signer, **options)
 
     def close(self) -> None:
         self._http.close()
@@ -154,15 +184,48 @@ class CreditbankClient:
         )
         return Receipt.from_json(response.json())
 
+    def submit_batch(
+        self,
+        items: Sequence[SignedEntry | tuple[SignedEntry, Mapping[str, str] | Identity | None]],
+    ) -> list[Receipt]:
+        """Post signed entries through ``POST /v1/batch``: all are appended, or none is.
+
+        Each item is a signed entry, or a pair of a signed entry and the identity (a mapping with
+        ``name``, ``id_number``, ``salt``, or an :class:`Identity`) its ``learner.registered``
+        carries. Answers one receipt per item, in order; entries already in the log answer their
+        original receipts, so re-sending a batch (as the retries here do) never appends twice.
+        A refused item raises its error (a class of :mod:`creditbank.errors`) with ``item`` set to
+        its 0-based position; nothing of the batch was appended.
+        """
+        if not items:
+            raise InputError("a batch needs at least one entry")
+        entries: list[dict[str, Any]] = []
+        for item in items:
+            signed, identity = (item, None) if isinstance(item, SignedEntry) else item
+            entries.append({"entry": signed.to_json(), "identity": _identity_json(identity)})
+        response = self._send(
+            "POST",
+            "/v1/batch",
+            content=canonical_bytes({"entries": entries}),
+            headers={"Content-Type": "application/json"},
+        )
+        return [Receipt.from_json(r) for r in response.json()["receipts"]]
+
     def _write(
         self,
-        path: str,
         entry_type: str,
         body: Mapping[str, Any],
         *,
         nonce: str | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> Receipt:
+        """Sign and post an entry to the write route its kind names (see the kinds registry)."""
+        kind = kind_of(entry_type)
+        if kind.route is None:
+            raise InputError(f"{entry_type} entries are appended by the log itself, not posted")
+        path = kind.route.format(
+            **{name: quote(str(body[name]), safe="") for name in kind.path_fields}
+        )
         signed = self._signer().sign(entry_type, {"v": 1, **body}, nonce=nonce)
         return self.post_signed(path, signed, extra=extra)
 
@@ -230,15 +293,15 @@ class CreditbankClient:
 
     def register_actor(self, actor_id: str, role: str, name: str, public_key: str) -> Receipt:
         body = {"actor_id": actor_id, "role": role, "name": name, "public_key": public_key}
-        return self._write("/v1/actors", "actor.registered", body)
+        return self._write("actor.registered", body)
 
     def add_key(self, actor_id: str, public_key: str) -> Receipt:
         body = {"actor_id": actor_id, "public_key": public_key}
-        return self._write(f"/v1/actors/{actor_id}/keys", "actor.key_added", body)
+        return self._write("actor.key_added", body)
 
     def revoke_key(self, actor_id: str, key_id: str) -> Receipt:
         body = {"actor_id": actor_id, "key_id": key_id}
-        return self._write(f"/v1/actors/{actor_id}/keys/{key_id}/revoke", "actor.key_revoked", body)
+        return self._write("actor.key_revoked", body)
 
     def issue_token(
         self, *, actor_id: str | None = None, learner_id: str | None = None, label: str = ""
@@ -253,11 +316,11 @@ class CreditbankClient:
     # --- provider -----------------------------------------------------------------------------
 
     def register_mapping(self, mapping: Mapping[str, Any]) -> Receipt:
-        return self._write("/v1/mappings", "mapping.registered", {"mapping": dict(mapping)})
+        return self._write("mapping.registered", {"mapping": dict(mapping)})
 
     def retire_mapping(self, mapping_id: str, reason: str) -> Receipt:
         body = {"mapping_id": mapping_id, "reason": reason}
-        return self._write(f"/v1/mappings/{mapping_id}/retire", "mapping.retired", body)
+        return self._write("mapping.retired", body)
 
     def issue_certificate(
         self,
@@ -275,11 +338,11 @@ class CreditbankClient:
             "level": level,
             "issued_on": issued_on.isoformat(),
         }
-        return self._write("/v1/certificates", "certificate.issued", body)
+        return self._write("certificate.issued", body)
 
     def revoke_certificate(self, certificate_id: str, reason: str) -> Receipt:
         body = {"certificate_id": certificate_id, "reason": reason}
-        return self._write(f"/v1/certificates/{certificate_id}/revoke", "certificate.revoked", body)
+        return self._write("certificate.revoked", body)
 
     # --- registrar ----------------------------------------------------------------------------
 
@@ -294,7 +357,7 @@ class CreditbankClient:
         extra = {
             "identity": {"name": name, "id_number": id_number, "salt": identity.salt},
         }
-        receipt = self._write("/v1/learners", "learner.registered", body, extra=extra)
+        receipt = self._write("learner.registered", body, extra=extra)
         return learner_id, receipt
 
     def record_credit(
@@ -317,7 +380,7 @@ class CreditbankClient:
             "grade": grade,
             "earned_on": earned_on.isoformat(),
         }
-        return self._write("/v1/credits", "credit.earned", body)
+        return self._write("credit.earned", body)
 
     def post_conversion(
         self,
@@ -344,7 +407,7 @@ class CreditbankClient:
                 for r in recognitions
             ],
         }
-        return self._write("/v1/conversions", "conversion.posted", body)
+        return self._write("conversion.posted", body)
 
     def convert(
         self,
@@ -379,7 +442,7 @@ class CreditbankClient:
 
     def reverse_conversion(self, conversion_id: str, reason: str) -> Receipt:
         body = {"conversion_id": conversion_id, "reason": reason}
-        return self._write(f"/v1/conversions/{conversion_id}/reverse", "conversion.reversed", body)
+        return self._write("conversion.reversed", body)
 
     # --- a learner's account ------------------------------------------------------------------
 

@@ -87,4 +87,7 @@ def error_from_response(response: httpx.Response) -> errors.CreditbankError:
     else:
         exc = PROBLEM_ERRORS.get(slug, _by_status(response.status_code))(detail)
     exc.add_note(f"problem {type_uri} (HTTP {response.status_code})")
+    item = body.get("item")
+    if isinstance(item, int) and not isinstance(item, bool):
+        exc.in_item(item)  # a refused batch item: the error names it, as the problem did
     return exc

@@ -130,9 +130,12 @@ def _utf16(name: str) -> bytes:
 
 
 def parse_json(data: bytes) -> Any:
-    """Parse UTF-8 JSON bytes, refusing floats (they have no place in an entry)."""
+    """Parse UTF-8 JSON bytes, refusing floats (they have no place in an entry) and duplicate
+    member names (which parsers resolve differently, so the bytes would read two ways)."""
     try:
-        return json.loads(data.decode("utf-8"), parse_float=_refuse_float)
+        return json.loads(
+            data.decode("utf-8"), parse_float=_refuse_float, object_pairs_hook=_unique_members
+        )
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EncodingError(f"not valid UTF-8 JSON: {exc}") from exc
 
@@ -147,6 +150,15 @@ def parse_canonical(data: bytes) -> Any:
     if canonical_bytes(value) != data:
         raise EncodingError("bytes are valid JSON but not in RFC 8785 canonical form")
     return value
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        names = [name for name, _ in pairs]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise EncodingError(f"the member {twice[0]!r} appears twice in one JSON object")
+    return members
 
 
 def _refuse_float(text: str) -> Any:

@@ -67,11 +67,14 @@ def _verify_all(signed: Sequence[SignedEntry]) -> None:
         item.verify()
 
 
-def _verify_and_wrap(signed: Sequence[SignedEntry], stamp: str) -> list[tuple[Leaf, bytes]]:
+def _verify_and_wrap(
+    signed: Sequence[SignedEntry], stamp: str, verified: bool = False
+) -> list[tuple[Leaf, bytes]]:
     """Verify each signature, then make its leaf and leaf hash (one pass per chunk, on the pool)."""
     out: list[tuple[Leaf, bytes]] = []
     for item in signed:
-        item.verify()
+        if not verified:
+            item.verify()
         leaf = Leaf.wrap_at(item, stamp)
         out.append((leaf, leaf_hash(leaf.data)))
     return out
@@ -140,11 +143,32 @@ class Batch:
         """Tree size including what this batch has staged so far."""
         return self._compact.size
 
-    def add(self, signed: SignedEntry) -> Appended:
-        """Verify and stage one entry; raise without staging anything if it is refused."""
-        return self.add_many([signed])[0]
+    def add(self, signed: SignedEntry, *, verified: bool = False) -> Appended:
+        """Verify and stage one entry; raise without staging anything if it is refused.
 
-    def add_many(self, signed: Sequence[SignedEntry]) -> list[Appended]:
+        ``verified=True`` skips the signature check for an entry the caller has just verified
+        itself (the accounts layer verifies before reading any state)."""
+        return self.add_many([signed], verified=verified)[0]
+
+    def staged(self, actor: str, nonce: str) -> bool:
+        """Whether this batch has already staged an entry of ``actor`` under ``nonce``."""
+        return (actor, nonce) in self._nonces
+
+    def used_nonces(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The ``(actor, nonce)`` pairs among ``pairs`` already in the log or staged here."""
+        return {p for p in pairs if p in self._nonces} | self.tx.used_nonces(pairs)
+
+    @contextmanager
+    def attempt(self) -> Iterator[None]:
+        """Stage inside this block, or (if it raises) leave the batch as it was before it."""
+        mark = self._mark()
+        try:
+            yield
+        except BaseException:
+            self._reset(mark)
+            raise
+
+    def add_many(self, signed: Sequence[SignedEntry], *, verified: bool = False) -> list[Appended]:
         """Verify and stage entries; all or none of them are staged."""
         pairs = [(s.entry.actor, s.entry.nonce) for s in signed]
         seen: set[tuple[str, str]] = set()
@@ -155,7 +179,7 @@ class Batch:
         # Signatures verify (and leaves are wrapped and hashed) on the pool while this thread asks
         # the store about nonces, then extends a copy of the tree chunk by chunk as results come
         # in. Nothing is staged until every signature has verified.
-        futures = _start(_verify_and_wrap, signed, self._executor, format_time(self.now))
+        futures = _start(_verify_and_wrap, signed, self._executor, format_time(self.now), verified)
         compact = CompactRange(self._compact.size, self._compact.hashes)
         nodes: list[tuple[NodeId, bytes]] = []
         rows: list[LeafRow] = []
@@ -184,8 +208,8 @@ class Batch:
         self._appended.extend(added)
         return added
 
-    def mark(self) -> BatchMark:
-        """Remember what is staged, so a caller can undo one entry's work (group commit)."""
+    def _mark(self) -> BatchMark:
+        """Remember what is staged, so :meth:`attempt` can undo one entry's work."""
         return BatchMark(
             len(self._rows),
             len(self._nodes),
@@ -195,7 +219,7 @@ class Batch:
             frozenset(self._nonces),
         )
 
-    def reset(self, mark: BatchMark) -> None:
+    def _reset(self, mark: BatchMark) -> None:
         """Unstage everything added since ``mark``; earlier entries stay staged."""
         del self._rows[mark.rows :]
         del self._nodes[mark.nodes :]
@@ -287,6 +311,19 @@ class Log:
 
     def size(self) -> int:
         return self.store.size()
+
+    def find(self, actor: str, nonce: str) -> tuple[int, Leaf, StoredCheckpoint] | None:
+        """The entry ``actor`` appended under ``nonce`` and the checkpoint its append wrote.
+
+        The nonce is an entry's idempotency key: a retried submission is answered from here.
+        """
+        row = self.store.find(actor, nonce)
+        if row is None:
+            return None
+        checkpoint = self.store.first_checkpoint_covering(row.index)
+        if checkpoint is None:
+            raise StorageError(f"no checkpoint covers entry {row.index}")
+        return row.index, Leaf.from_bytes(row.data), checkpoint
 
     def latest_checkpoint(self) -> StoredCheckpoint:
         found = self.store.latest_checkpoint()

@@ -101,6 +101,12 @@ class MemoryLogStore:
     def log_keys(self) -> list[str]:
         return sorted(self._keys, key=self._keys.__getitem__)
 
+    def find(self, actor: str, nonce: str) -> LeafRow | None:
+        return next((r for r in self._leaves if (r.actor, r.nonce) == (actor, nonce)), None)
+
+    def first_checkpoint_covering(self, index: int) -> StoredCheckpoint | None:
+        return next((c for c in self.checkpoints() if c.tree_size > index), None)
+
     @contextmanager
     def transaction(self) -> Iterator[_MemoryTransaction]:
         with self._lock:

@@ -394,6 +394,26 @@ class SqlLogStore:
             stmt = select(LogKeyRow).order_by(col(LogKeyRow.created_at))
             return [row.vkey for row in session.exec(stmt)]
 
+    def find(self, actor: str, nonce: str) -> LeafRow | None:
+        columns = (_ENTRIES.c.idx, _ENTRIES.c.leaf, _ENTRIES.c.actor, _ENTRIES.c.nonce)
+        stmt = sa_select(*columns, _ENTRIES.c.entry_type).where(
+            _ENTRIES.c.actor == actor, _ENTRIES.c.nonce == nonce
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        return LeafRow(int(row[0]), bytes(row[1]), row[2], row[3], row[4])
+
+    def first_checkpoint_covering(self, index: int) -> StoredCheckpoint | None:
+        stmt = (
+            _CHECKPOINT_COLUMNS.where(_CHECKPOINTS.c.tree_size > index)
+            .order_by(_CHECKPOINTS.c.tree_size, _CHECKPOINTS.c.id)
+            .limit(1)
+        )
+        found = self._checkpoint_rows(stmt)
+        return found[0] if found else None
+
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
         with self.engine.connect() as conn:

@@ -91,6 +91,14 @@ class LogStore(Protocol):
 
     def checkpoint_at(self, tree_size: int) -> StoredCheckpoint | None: ...
 
+    def find(self, actor: str, nonce: str) -> LeafRow | None:
+        """The leaf ``actor`` appended under ``nonce``, if any (the pair is unique)."""
+        ...
+
+    def first_checkpoint_covering(self, index: int) -> StoredCheckpoint | None:
+        """The earliest checkpoint whose tree includes ``index`` (the one its append wrote)."""
+        ...
+
     def add_log_key(self, vkey: str, created_at: datetime) -> None:
         """Record a log verifier key (idempotent)."""
         ...

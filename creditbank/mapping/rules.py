@@ -99,7 +99,10 @@ def grade_meets(grade: Decimal, min_grade: Decimal | None) -> bool:
 
 
 def add_years(start: date, years: int) -> date:
-    """The same calendar day ``years`` later (29 February becomes 28 February)."""
+    """The same calendar day ``years`` later (29 February becomes 28 February); dates past the
+    calendar's end stay at its last day rather than failing a read."""
+    if start.year + years > date.max.year:
+        return date.max
     try:
         return start.replace(year=start.year + years)
     except ValueError:

@@ -112,9 +112,18 @@ def parse_date(text: str, what: str = "date") -> date:
     if not isinstance(text, str) or len(text.strip()) != 10:
         raise ValueError(f"{what} must be an ISO date YYYY-MM-DD, got {text!r}")
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError as exc:
         raise ValueError(f"{what} is not a valid ISO date YYYY-MM-DD: {text!r}") from exc
+    # Bounded so that adding any validity period to a date stays a date (9999-12-31 + 5 years
+    # would crash every later read).
+    if not _FIRST_DAY <= day <= _LAST_DAY:
+        raise ValueError(f"{what} must be between {_FIRST_DAY} and {_LAST_DAY}, got {text!r}")
+    return day
+
+
+_FIRST_DAY = date(1900, 1, 1)
+_LAST_DAY = date(2999, 12, 31)
 
 
 def parse_occupation_code(text: str, what: str = "qualification_code") -> str:

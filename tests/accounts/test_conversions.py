@@ -165,12 +165,16 @@ def test_expired_certificate_and_low_level_and_grade_are_refused(mapped: World) 
 def test_retired_mapping_no_longer_converts(mapped: World) -> None:
     mapped.issue("C-1", "L-1")
     mapped.post(
-        mapped.provider, "mapping.retired", {"mapping_id": "M-WELD", "reason": "course redesigned"}
+        mapped.provider, "mapping.retired", {"mapping_id": "M-WELD", "reason": "entered-in-error"}
     )
     with pytest.raises(RuleViolation):
         post_conversion(mapped, "X-1", claim("WELD101", "4", "M-WELD", "C-1"))
     with pytest.raises(ConflictError):
-        mapped.post(mapped.provider, "mapping.retired", {"mapping_id": "M-WELD", "reason": "again"})
+        mapped.post(
+            mapped.provider,
+            "mapping.retired",
+            {"mapping_id": "M-WELD", "reason": "entered-in-error"},
+        )
 
 
 def test_another_learners_certificate_is_not_a_source(mapped: World) -> None:
@@ -187,17 +191,21 @@ def test_reversal_drops_the_balance_and_keeps_history(mapped: World) -> None:
     reversal = mapped.post(
         mapped.registrar,
         "conversion.reversed",
-        {"conversion_id": "X-1", "reason": "posted in error"},
+        {"conversion_id": "X-1", "reason": "entered-in-error"},
     )
     assert mapped.bank.balance("L-1").total_recognised == 0
     assert mapped.bank.log.leaf(reversal.index).entry.type == "conversion.reversed"
     with pytest.raises(ConflictError):
         mapped.post(
-            mapped.registrar, "conversion.reversed", {"conversion_id": "X-1", "reason": "twice"}
+            mapped.registrar,
+            "conversion.reversed",
+            {"conversion_id": "X-1", "reason": "entered-in-error"},
         )
     with pytest.raises(NotFoundError):
         mapped.post(
-            mapped.registrar, "conversion.reversed", {"conversion_id": "X-404", "reason": "none"}
+            mapped.registrar,
+            "conversion.reversed",
+            {"conversion_id": "X-404", "reason": "entered-in-error"},
         )
     mapped.convert("X-2", "L-1")  # the courses are free again
     assert mapped.bank.balance("L-1").total_recognised == Decimal(8)
@@ -218,7 +226,7 @@ def test_revocation_cascades_two_levels_deep(mapped: World) -> None:
     revocation = mapped.post(
         mapped.provider,
         "certificate.revoked",
-        {"certificate_id": "C-1", "reason": "fraudulent exam"},
+        {"certificate_id": "C-1", "reason": "entered-in-error"},
     )
     assert len(revocation.consequences) == 2
     reversed_ids = [
@@ -242,7 +250,9 @@ def test_as_of_balance_reads_the_past(mapped: World) -> None:
     mapped.convert("X-1", "L-1")
     mapped.clock.advance(days=10)
     mapped.post(
-        mapped.registrar, "conversion.reversed", {"conversion_id": "X-1", "reason": "error"}
+        mapped.registrar,
+        "conversion.reversed",
+        {"conversion_id": "X-1", "reason": "entered-in-error"},
     )
     assert mapped.bank.balance("L-1", as_of=day0).total_recognised == 0
     assert mapped.bank.balance("L-1", as_of=day0 + timedelta(days=10)).total_recognised == Decimal(
@@ -332,7 +342,9 @@ def test_rebuild_reproduces_the_read_models(mapped: World) -> None:
     mapped.convert("X-1", "L-1")
     mapped.convert("Y-1", "L-1", programme="BD-ENG")
     mapped.post(
-        mapped.provider, "certificate.revoked", {"certificate_id": "C-1", "reason": "error"}
+        mapped.provider,
+        "certificate.revoked",
+        {"certificate_id": "C-1", "reason": "entered-in-error"},
     )
     live = state(mapped)
     rebuild(mapped.bank.log.store)  # type: ignore[arg-type]

@@ -119,7 +119,7 @@ class History(RuleBasedStateMachine):
             self.world.post(
                 self.world.registrar,
                 "conversion.reversed",
-                {"conversion_id": target, "reason": "random reversal"},
+                {"conversion_id": target, "reason": "entered-in-error"},
             )
 
     @precondition(lambda self: bool(self.certificates))
@@ -130,7 +130,7 @@ class History(RuleBasedStateMachine):
         self.world.post(
             self.world.provider,
             "certificate.revoked",
-            {"certificate_id": cert, "reason": "random revocation"},
+            {"certificate_id": cert, "reason": "entered-in-error"},
         )
 
     @rule(data=st.data())

@@ -91,7 +91,7 @@ def test_key_must_belong_to_the_actor(world: World) -> None:
         world.post,
         impostor,
         "mapping.retired",
-        {"mapping_id": "M-X", "reason": "x"},
+        {"mapping_id": "M-X", "reason": "entered-in-error"},
     )
 
 
@@ -240,12 +240,12 @@ def test_certificate_rules(world: World) -> None:
         world.post,
         other,
         "certificate.revoked",
-        {"certificate_id": "C-1", "reason": "not mine"},
+        {"certificate_id": "C-1", "reason": "entered-in-error"},
     )
     world.post(
         world.provider,
         "certificate.revoked",
-        {"certificate_id": "C-1", "reason": "issued in error"},
+        {"certificate_id": "C-1", "reason": "entered-in-error"},
     )
     refused(
         world,
@@ -253,7 +253,7 @@ def test_certificate_rules(world: World) -> None:
         world.post,
         world.provider,
         "certificate.revoked",
-        {"certificate_id": "C-1", "reason": "again"},
+        {"certificate_id": "C-1", "reason": "entered-in-error"},
     )
 
 
@@ -352,7 +352,7 @@ def test_signature_block_key_must_match_registered_key(world: World) -> None:
         actor="prov-1",
         nonce="abcdefgh1",
         claimed_at=world.clock(),
-        body={"v": 1, "mapping_id": "M-1", "reason": "x"},
+        body={"v": 1, "mapping_id": "M-1", "reason": "entered-in-error"},
     )
     signed = sign_entry(entry, Ed25519PrivateKey.generate())
     refused(world, SignatureError, world.bank.submit, signed)

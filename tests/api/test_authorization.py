@@ -111,6 +111,20 @@ def _credit(world: World) -> dict[str, Any]:
     }
 
 
+def _batch(world: World, signer: Actor) -> tuple[str, dict[str, Any] | None]:
+    """Two fresh entries of the signer's own role, through ``POST /v1/batch``."""
+    if signer.role == "admin":
+        items = [signer.post_json("actor.registered", _actor_body(world)) for _ in range(2)]
+    elif signer.role == "provider":
+        items = [
+            signer.post_json("certificate.issued", world.certificate_body(world.learner.learner_id))
+            for _ in range(2)
+        ]
+    else:
+        items = [signer.post_json("credit.earned", _credit(world)) for _ in range(2)]
+    return "/v1/batch", {"entries": [{"entry": item, "identity": None} for item in items]}
+
+
 def _token_for_learner(world: World, signer: Actor) -> tuple[str, dict[str, Any] | None]:
     return "/v1/tokens", {"learner_id": world.learner.learner_id, "label": "matrix"}
 
@@ -240,7 +254,7 @@ ROWS = [
                 "certificate.revoked",
                 lambda w: {
                     "certificate_id": w.new_certificate(w.learner.learner_id),
-                    "reason": "issued in error",
+                    "reason": "entered-in-error",
                 },
             ),
             "/v1/certificates/{certificate_id}/revoke",
@@ -272,11 +286,18 @@ ROWS = [
         _path(
             _signed(
                 "conversion.reversed",
-                lambda w: {"conversion_id": w.new_conversion()[0], "reason": "in error"},
+                lambda w: {"conversion_id": w.new_conversion()[0], "reason": "entered-in-error"},
             ),
             "/v1/conversions/{conversion_id}/reverse",
         ),
         {"registrar": 201},
+    ),
+    # any actor: several of its own entries at once (each item checked like its single route)
+    Row(
+        "batch",
+        "POST",
+        _batch,
+        {"admin": 201, "provider": 201, "registrar": 201},
     ),
     # a learner's account: the learner or a registrar
     Row("balance", "GET", _get("/v1/learners/{learner}/balance"), READ),
@@ -402,7 +423,7 @@ def test_a_provider_cannot_revoke_another_providers_certificate(
     answer = http.post(
         f"/v1/certificates/{certificate}/revoke",
         json=other.post_json(
-            "certificate.revoked", {"certificate_id": certificate, "reason": "not mine"}
+            "certificate.revoked", {"certificate_id": certificate, "reason": "entered-in-error"}
         ),
         headers=world.bearer(other.token),
     )
@@ -415,7 +436,9 @@ def test_a_provider_cannot_retire_another_providers_mapping(world: World, http: 
     other = world.other_provider
     answer = http.post(
         f"/v1/mappings/{mapping_id}/retire",
-        json=other.post_json("mapping.retired", {"mapping_id": mapping_id, "reason": "not mine"}),
+        json=other.post_json(
+            "mapping.retired", {"mapping_id": mapping_id, "reason": "entered-in-error"}
+        ),
         headers=world.bearer(other.token),
     )
     assert answer.status_code == 403, answer.text

@@ -188,7 +188,7 @@ def test_an_entry_of_another_type_is_refused_by_the_route(
 ) -> None:
     world = sqlite_world
     payload = world.provider.post_json(
-        "mapping.retired", {"mapping_id": "whatever", "reason": "wrong route"}
+        "mapping.retired", {"mapping_id": "whatever", "reason": "entered-in-error"}
     )
     body = _problem(_post(world, sqlite_http, payload), 422, "invalid-entry")
     assert "certificate.issued" in body["detail"]
@@ -198,7 +198,7 @@ def test_a_path_id_must_match_the_entry(sqlite_world: World, sqlite_http: TestCl
     world = sqlite_world
     certificate = world.new_certificate(world.learner.learner_id)
     payload = world.provider.post_json(
-        "certificate.revoked", {"certificate_id": certificate, "reason": "mismatch"}
+        "certificate.revoked", {"certificate_id": certificate, "reason": "entered-in-error"}
     )
     answer = _post(world, sqlite_http, payload, path="/v1/certificates/SOMETHING-ELSE/revoke")
     _problem(answer, 422, "invalid-entry")
@@ -238,7 +238,7 @@ def test_unknown_ids_in_entries_are_404(sqlite_world: World, sqlite_http: TestCl
     answer = _post(world, sqlite_http, world.provider.post_json("certificate.issued", body))
     _problem(answer, 404, "not-found")
     reverse = world.registrar.post_json(
-        "conversion.reversed", {"conversion_id": "CV-NOPE", "reason": "no such conversion"}
+        "conversion.reversed", {"conversion_id": "CV-NOPE", "reason": "entered-in-error"}
     )
     answer = sqlite_http.post(
         "/v1/conversions/CV-NOPE/reverse", json=reverse, headers=world.bearer(world.registrar.token)

@@ -115,7 +115,7 @@ def test_a_workers_story_from_registration_to_a_reversed_conversion(
         f"/v1/certificates/{certificate['certificate_id']}/revoke",
         provider.post_json(
             "certificate.revoked",
-            {"certificate_id": certificate["certificate_id"], "reason": "issued in error"},
+            {"certificate_id": certificate["certificate_id"], "reason": "entered-in-error"},
         ),
     )
     assert len(revoked["consequences"]) == 1
@@ -136,13 +136,13 @@ def test_a_registrar_reverses_a_conversion(world: World, http: TestClient) -> No
         world.registrar,
         f"/v1/conversions/{conversion_id}/reverse",
         world.registrar.post_json(
-            "conversion.reversed", {"conversion_id": conversion_id, "reason": "wrong intake"}
+            "conversion.reversed", {"conversion_id": conversion_id, "reason": "entered-in-error"}
         ),
     )
     assert receipt["entry_type"] == "conversion.reversed"
     assert world.bank.balance(learner_id).total_recognised == 0
     again = world.registrar.post_json(
-        "conversion.reversed", {"conversion_id": conversion_id, "reason": "twice"}
+        "conversion.reversed", {"conversion_id": conversion_id, "reason": "entered-in-error"}
     )
     answer = http.post(
         f"/v1/conversions/{conversion_id}/reverse",

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from creditbank.accounts.kinds import KINDS
 from creditbank.accounts.tokens import Principal, hash_token
 from creditbank.api.deps import BankDep, PrincipalDep, require_roles
 from creditbank.api.errors import problem_responses
@@ -44,7 +45,7 @@ async def register_actor(
 ) -> ReceiptPublic:
     """A signed `actor.registered` entry (body: `actor_id`, `role`, `name`, `public_key`)."""
     receipt = await submit_signed(
-        writer, principal, payload, entry_type="actor.registered", idempotency_key=idempotency_key
+        writer, principal, payload, kind=KINDS["actor.registered"], idempotency_key=idempotency_key
     )
     return answer(receipt, response)
 
@@ -65,9 +66,9 @@ async def add_key(
         writer,
         principal,
         payload,
-        entry_type="actor.key_added",
+        kind=KINDS["actor.key_added"],
         idempotency_key=idempotency_key,
-        path_fields={"actor_id": actor_id},
+        path={"actor_id": actor_id},
     )
     return answer(receipt, response)
 
@@ -91,9 +92,9 @@ async def revoke_key(
         writer,
         principal,
         payload,
-        entry_type="actor.key_revoked",
+        kind=KINDS["actor.key_revoked"],
         idempotency_key=idempotency_key,
-        path_fields={"actor_id": actor_id, "key_id": key_id},
+        path={"actor_id": actor_id, "key_id": key_id},
     )
     return answer(receipt, response)
 

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from creditbank.accounts.kinds import KINDS
 from creditbank.accounts.tokens import Principal
 from creditbank.api.deps import require_roles
 from creditbank.api.errors import problem_responses
@@ -38,7 +39,11 @@ async def issue_certificate(
     """A signed `certificate.issued` entry (certificate id, learner, occupation code, level,
     issue date)."""
     receipt = await submit_signed(
-        writer, principal, payload, entry_type="certificate.issued", idempotency_key=idempotency_key
+        writer,
+        principal,
+        payload,
+        kind=KINDS["certificate.issued"],
+        idempotency_key=idempotency_key,
     )
     return answer(receipt, response)
 
@@ -57,8 +62,8 @@ async def revoke_certificate(
         writer,
         principal,
         payload,
-        entry_type="certificate.revoked",
+        kind=KINDS["certificate.revoked"],
         idempotency_key=idempotency_key,
-        path_fields={"certificate_id": certificate_id},
+        path={"certificate_id": certificate_id},
     )
     return answer(receipt, response)

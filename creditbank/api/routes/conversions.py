@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from creditbank.accounts.kinds import KINDS
 from creditbank.accounts.tokens import Principal
 from creditbank.api.deps import require_roles
 from creditbank.api.errors import problem_responses
@@ -39,7 +40,7 @@ async def post_conversion(
     """A signed `conversion.posted` entry: learner, programme, as-of date and the recognitions
     (course, credits, mapping, source holdings), exactly as the planner proposed them."""
     receipt = await submit_signed(
-        writer, principal, payload, entry_type="conversion.posted", idempotency_key=idempotency_key
+        writer, principal, payload, kind=KINDS["conversion.posted"], idempotency_key=idempotency_key
     )
     return answer(receipt, response)
 
@@ -58,8 +59,8 @@ async def reverse_conversion(
         writer,
         principal,
         payload,
-        entry_type="conversion.reversed",
+        kind=KINDS["conversion.reversed"],
         idempotency_key=idempotency_key,
-        path_fields={"conversion_id": conversion_id},
+        path={"conversion_id": conversion_id},
     )
     return answer(receipt, response)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
+from creditbank.accounts.kinds import KINDS
 from creditbank.accounts.tokens import Principal
 from creditbank.api.deps import require_roles
 from creditbank.api.errors import problem_responses
@@ -32,6 +33,6 @@ async def record_credit(
     """A signed `credit.earned` entry (credit id, learner, institution, course, credits as a
     decimal string, percentage grade, date)."""
     receipt = await submit_signed(
-        writer, principal, payload, entry_type="credit.earned", idempotency_key=idempotency_key
+        writer, principal, payload, kind=KINDS["credit.earned"], idempotency_key=idempotency_key
     )
     return answer(receipt, response)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from creditbank.accounts.identity import Identity
+from creditbank.accounts.kinds import KINDS
 from creditbank.accounts.tokens import Principal
 from creditbank.accounts.views import LearnerBalance, Progress
 from creditbank.api.deps import BankDep, readable_learner, require_roles
@@ -195,7 +196,7 @@ async def register_learner(
         writer,
         principal,
         payload,
-        entry_type="learner.registered",
+        kind=KINDS["learner.registered"],
         idempotency_key=idempotency_key,
         identity=identity,
     )

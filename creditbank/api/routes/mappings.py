@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from creditbank.accounts.kinds import KINDS
 from creditbank.accounts.tokens import Principal
 from creditbank.api.deps import require_roles
 from creditbank.api.errors import problem_responses
@@ -32,7 +33,11 @@ async def register_mapping(
     """A signed `mapping.registered` entry; `body.mapping` is the mapping's JSON form and must
     name the signing provider. The catalogue with it must stay consistent."""
     receipt = await submit_signed(
-        writer, principal, payload, entry_type="mapping.registered", idempotency_key=idempotency_key
+        writer,
+        principal,
+        payload,
+        kind=KINDS["mapping.registered"],
+        idempotency_key=idempotency_key,
     )
     return answer(receipt, response)
 
@@ -51,8 +56,8 @@ async def retire_mapping(
         writer,
         principal,
         payload,
-        entry_type="mapping.retired",
+        kind=KINDS["mapping.retired"],
         idempotency_key=idempotency_key,
-        path_fields={"mapping_id": mapping_id},
+        path={"mapping_id": mapping_id},
     )
     return answer(receipt, response)

@@ -1,0 +1,42 @@
+"""``actor.key_added``: an admin adds a signing key to an actor (rotation, step 1 of 2)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from creditbank.accounts.kinds.actor_registered import key_row
+from creditbank.accounts.kinds.base import Admission, Kind, Snapshot
+from creditbank.accounts.kinds.common import key_in_use
+from creditbank.accounts.kinds.fields import Body, Identifier, PublicKey
+from creditbank.accounts.tables import ActorRow
+from creditbank.errors import ConflictError, NotFoundError
+from creditbank.ledger.entry import Leaf
+
+__all__ = ["KIND", "ActorKeyAdded"]
+
+
+class ActorKeyAdded(Body):
+    actor_id: Identifier
+    public_key: PublicKey
+
+
+def admit(snapshot: Snapshot, body: ActorKeyAdded, _admission: Admission) -> None:
+    if snapshot.get(ActorRow, body.actor_id) is None:
+        raise NotFoundError(f"actor {body.actor_id!r} is not registered")
+    if key_in_use(snapshot, body.public_key):
+        raise ConflictError("that public key is already registered")
+
+
+def project(session: Session, index: int, leaf: Leaf, body: ActorKeyAdded) -> None:
+    session.add(key_row(body.actor_id, body.public_key, index, leaf))
+
+
+KIND = Kind(
+    entry_type="actor.key_added",
+    body=ActorKeyAdded,
+    signers=("system", "admin"),
+    poster="admin",
+    route="/v1/actors/{actor_id}/keys",
+    admit=admit,
+    project=project,
+)

@@ -1,0 +1,196 @@
+"""One append transaction: the log batch and the read models, staged and undone together.
+
+The bank opens a :class:`UnitOfWork` inside :meth:`creditbank.ledger.log.Log.batch` (the writers'
+lock is held; one database transaction). :meth:`UnitOfWork.stage` takes one submission through
+the checks in their fixed order:
+
+1. parse: the kind of the entry type and its typed body (once);
+2. the signature verifies, then key authority (the key is a current key of an actor whose role
+   may sign the kind): nothing about the database is read before the signature has verified;
+3. replay: an ``(actor, nonce)`` already in the log answers the original receipt when the entry is
+   byte-identical (``Receipt(replayed=True)``) and is refused (409) when it is not;
+4. the claimed time, then the kind's admission rules over a snapshot of current state;
+5. append, project, keep the identity (learner registrations), and run the kind's cascade.
+
+:meth:`UnitOfWork.attempt` wraps one submission so that, if anything in it raises, the staged
+leaves and the read models return to where they were (a savepoint plus the batch's own undo),
+while earlier submissions of the same transaction stay staged: that is how group commit keeps one
+request's failure, of any kind, its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlmodel import Session
+
+from creditbank.accounts.admission import check_claimed_at, check_signer
+from creditbank.accounts.cascade import SYSTEM_ACTOR, reverse_dependents
+from creditbank.accounts.identity import Identity
+from creditbank.accounts.kinds import Admission, kind_of, parse_body
+from creditbank.accounts.projection import apply_entry
+from creditbank.accounts.snapshot import SessionSnapshot
+from creditbank.accounts.tables import LearnerIdentityRow
+from creditbank.errors import DuplicateNonceError, InputError, StorageError
+from creditbank.ledger.entry import Leaf, SignedEntry
+from creditbank.ledger.log import Batch, Log
+from creditbank.ledger.merkle import leaf_hash
+
+__all__ = ["Receipt", "Staged", "Submission", "UnitOfWork", "earlier_receipt"]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What an accepted entry got: its index and the signed checkpoint that covers it."""
+
+    index: int
+    entry_type: str
+    leaf_hash: bytes
+    tree_size: int
+    checkpoint: str
+    #: Indices of entries the bank appended as consequences (revocation cascades).
+    consequences: tuple[int, ...] = field(default=())
+    #: True when this answers a retry of an entry that was already in the log.
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One signed entry to append, with the identity a learner registration carries."""
+
+    signed: SignedEntry
+    identity: Identity | None = None
+
+
+#: What staging one submission produced: a new entry (index, consequences) or a replay.
+Staged = tuple[int, list[int]] | Receipt
+
+
+def _same_entry(leaf: Leaf, signed: SignedEntry) -> bool:
+    return (
+        leaf.signed.entry.canonical == signed.entry.canonical
+        and leaf.signed.signature_json() == signed.signature_json()
+    )
+
+
+def earlier_receipt(log: Log, signed: SignedEntry) -> Receipt | None:
+    """The original receipt of ``signed`` if it is already in the log; ``None`` if its nonce is
+    unused; :class:`DuplicateNonceError` if the nonce holds a different entry."""
+    entry = signed.entry
+    found = log.find(entry.actor, entry.nonce)
+    if found is None:
+        return None
+    index, leaf, checkpoint = found
+    if not _same_entry(leaf, signed):
+        raise DuplicateNonceError(
+            f"actor {entry.actor} already used nonce {entry.nonce} for another entry "
+            f"(log index {index}); sign a new entry with a fresh nonce"
+        )
+    consequences: list[int] = []
+    # Cascade reversals are appended by the system actor right behind their cause.
+    for idx, follower in log.leaves(index + 1, checkpoint.tree_size):
+        if follower.entry.actor != SYSTEM_ACTOR or follower.entry.type != "conversion.reversed":
+            break
+        consequences.append(idx)
+    return Receipt(
+        index=index,
+        entry_type=leaf.entry.type,
+        leaf_hash=leaf_hash(leaf.data),
+        tree_size=checkpoint.tree_size,
+        checkpoint=checkpoint.note,
+        consequences=tuple(consequences),
+        replayed=True,
+    )
+
+
+class UnitOfWork:
+    """The batch and the session of one append transaction, and the checks that fill them."""
+
+    def __init__(
+        self,
+        log: Log,
+        batch: Batch,
+        session: Session,
+        snapshot: SessionSnapshot,
+        system_key: Ed25519PrivateKey | None,
+    ) -> None:
+        self.log = log
+        self.batch = batch
+        self.session = session
+        self.snapshot = snapshot
+        self.now: datetime = batch.now
+        self._system_key = system_key
+        self._used: set[tuple[str, str]] = set()
+
+    def prefetch(self, submissions: Sequence[Submission]) -> None:
+        """Ask the log once, for the whole group, which nonces are already used."""
+        pairs = [(s.signed.entry.actor, s.signed.entry.nonce) for s in submissions]
+        self._used = self.batch.used_nonces(pairs) if pairs else set()
+
+    @contextmanager
+    def attempt(self) -> Iterator[None]:
+        """Stage one submission; if the block raises, undo it (log batch and read models)."""
+        savepoint = self.session.begin_nested()
+        try:
+            with self.batch.attempt():
+                yield
+                self.session.flush()
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+
+    def stage(self, submission: Submission) -> Staged:
+        """Check and stage one submission, in the order the module docstring gives."""
+        signed, identity = submission.signed, submission.identity
+        entry = signed.entry
+        kind = kind_of(entry.type)
+        body = parse_body(entry.type, entry.body)
+        signed.verify()
+        actor = check_signer(self.snapshot, signed, kind)
+        if (entry.actor, entry.nonce) in self._used:
+            replayed = earlier_receipt(self.log, signed)
+            if replayed is not None:
+                return replayed
+        if self.batch.staged(entry.actor, entry.nonce):
+            # The same nonce earlier in this transaction (a retry racing its original): refused
+            # here; the caller answers the original's receipt once the transaction committed.
+            raise DuplicateNonceError(f"actor {entry.actor} used nonce {entry.nonce} twice")
+        check_claimed_at(signed, self.now)
+        if identity is not None and not kind.carries_identity:
+            raise InputError(
+                f"an identity is only accepted with learner registrations, not {kind.entry_type}"
+            )
+        kind.admit(self.snapshot, body, Admission(signed, actor, self.now, identity))
+        appended = self.batch.add(signed, verified=True)
+        apply_entry(self.session, appended.index, appended.leaf, body)
+        if identity is not None:
+            learner_id = kind.learner_of(self.snapshot, body)
+            if learner_id is None:  # pragma: no cover - a kind carrying identity names its learner
+                raise StorageError(f"{kind.entry_type} carries an identity but names no learner")
+            self.session.add(
+                LearnerIdentityRow(
+                    learner_id=learner_id,
+                    name=identity.name,
+                    id_number=identity.id_number,
+                    salt=identity.salt,
+                )
+            )
+        consequences: list[int] = []
+        withdrawn = kind.cascade(self.snapshot, body)
+        if withdrawn:
+            if self._system_key is None:
+                raise StorageError("appending needs the log key")
+            consequences = reverse_dependents(
+                self.batch,
+                self.session,
+                self._system_key,
+                withdrawn,
+                self.now,
+                lambda index, leaf, reversal: apply_entry(self.session, index, leaf, reversal),
+            )
+        return appended.index, consequences
