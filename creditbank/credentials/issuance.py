@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from creditbank.accounts.bank import CreditBank
+from creditbank.accounts.credential_rows import IssuedCredentialRow
 from creditbank.accounts.tables import CertificateRow, ConversionRow, LearnerIdentityRow
 from creditbank.credentials.document import (
     CredentialFacts,
@@ -31,8 +32,14 @@ from creditbank.credentials.document import (
 )
 from creditbank.credentials.eddsa_jcs import format_datetime
 from creditbank.credentials.issuer import CredentialIssuer
+from creditbank.credentials.log_entries import (
+    ERASED,
+    HISTORY_CHANGED,
+    StatusChange,
+    record_status_changes,
+    register_issuing_key,
+)
 from creditbank.credentials.status_list import MIN_LIST_BITS, status_entry, status_list_credential
-from creditbank.credentials.tables import IssuedCredentialRow
 from creditbank.errors import NotFoundError, StorageError
 
 __all__ = [
@@ -108,6 +115,7 @@ def issue_credential(
 ) -> IssuedCredential:
     """The learner's current credential: the one already issued if nothing changed, else new."""
     refresh_statuses(bank, now=now)
+    register_issuing_key(bank, issuer.private_key.public_key(), now=now)
     transcript = bank.transcript(learner_id)
     basis = _basis(transcript, include_name)
     with Session(bank.engine) as session:
@@ -180,8 +188,9 @@ def refresh_statuses(bank: CreditBank, *, now: datetime) -> list[str]:
     """Set the bit of every credential whose learner lost a certificate or conversion after it.
 
     A credential that carries a name whose learner has since been erased is revoked too, and its
-    stored document blanked, so the share URL no longer hands the name out. Returns the ids of the
-    credentials revoked now. Idempotent: a set bit stays set.
+    stored document blanked, so the share URL no longer hands the name out. Each bit set is a
+    ``credential.status_changed`` log entry (its projection sets the row's bit). Returns the ids
+    of the credentials revoked now. Idempotent: a set bit stays set.
     """
     issued = IssuedCredentialRow
     revoked_later = exists().where(
@@ -201,16 +210,30 @@ def refresh_statuses(bank: CreditBank, *, now: datetime) -> list[str]:
             .where(col(issued.revoked_at).is_(None))
             .where(revoked_later | reversed_later | erased)
         ).all()
-        for row in rows:
-            row.revoked_at = format_datetime(now)
-            if row.with_name and session.get(LearnerIdentityRow, row.learner_id) is None:
-                row.revoked_reason = "the learner's personal data was erased"
-                row.document = ""
-            else:
-                row.revoked_reason = "the learner's history changed after issue"
-            session.add(row)
-        session.commit()
-        return [row.credential_id for row in rows]
+        gone = {
+            row.credential_id
+            for row in rows
+            if row.with_name and session.get(LearnerIdentityRow, row.learner_id) is None
+        }
+        changes = [
+            StatusChange(
+                row.status_list,
+                row.status_index,
+                ERASED if row.credential_id in gone else HISTORY_CHANGED,
+            )
+            for row in rows
+        ]
+    if changes:
+        record_status_changes(bank, changes, now=now)
+    if gone:
+        with Session(bank.engine) as session:
+            for credential_id in gone:
+                row = session.get(issued, credential_id)
+                if row is not None:
+                    row.document = ""
+                    session.add(row)
+            session.commit()
+    return [row.credential_id for row in rows]
 
 
 def shared_credential(bank: CreditBank, credential_uuid: str, *, now: datetime) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
+import creditbank.accounts.credential_rows  # noqa: F401  (registers issued credentials)
 import creditbank.accounts.tables  # noqa: F401  (registers the read models)
-import creditbank.credentials.tables  # noqa: F401  (registers issued credentials)
 import creditbank.ledger.sql  # noqa: F401  (registers the log tables)
 from creditbank.accounts.schema import current_revision, head_revision, upgrade
 

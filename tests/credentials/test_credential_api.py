@@ -6,10 +6,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
+from creditbank.accounts.credential_rows import IssuedCredentialRow
+from creditbank.accounts.replay import rebuild
 from creditbank.credentials.issuer import CredentialIssuer
 from creditbank.credentials.status_list import read_status_bit
 from creditbank.credentials.verification import verify_credential
+from creditbank.ledger.entry import public_key_to_b64
+from creditbank.ledger.sql import SqlLogStore
 from tests.api.world import World
 
 
@@ -112,7 +117,7 @@ def test_revocation_after_issue_sets_the_bit(http: TestClient, world: World) -> 
     world.bank.submit(
         world.provider.sign(
             "certificate.revoked",
-            {"certificate_id": cert_body["certificate_id"], "reason": "issued in error"},
+            {"certificate_id": cert_body["certificate_id"], "reason": "entered-in-error"},
         )
     )
     status = http.get(list_url).json()
@@ -143,3 +148,47 @@ def test_erasure_withdraws_a_named_credential(http: TestClient, world: World) ->
     doc = named.json()
     list_url = doc["credentialStatus"]["statusListCredential"].removeprefix("http://testserver")
     assert read_status_bit(doc["credentialStatus"], http.get(list_url).json()) is True
+
+
+def _entries_of(world: World, entry_type: str) -> list[tuple[int, dict[str, Any]]]:
+    size = world.bank.log.size()
+    found = []
+    for index in range(size):
+        leaf = world.bank.log.leaf(index)
+        if leaf.entry.type == entry_type:
+            found.append((index, leaf.entry.body))
+    return found
+
+
+def test_key_registration_and_status_changes_are_log_entries(
+    http: TestClient, world: World, issuer: CredentialIssuer
+) -> None:
+    learner = world.convertible_learner()
+    body = world.certificate_body(learner.learner_id)
+    world.bank.submit(world.provider.sign("certificate.issued", body))
+    doc = _credential(http, world, learner.learner_id, learner.token)
+    registered = _entries_of(world, "credential_key.registered")
+    assert [b["public_key"] for _i, b in registered] == [
+        public_key_to_b64(issuer.private_key.public_key())
+    ]
+    world.bank.submit(
+        world.provider.sign(
+            "certificate.revoked",
+            {"certificate_id": body["certificate_id"], "reason": "fraud"},
+        )
+    )
+    http.get(doc["credentialStatus"]["statusListCredential"].removeprefix("http://testserver"))
+    http.get(doc["credentialStatus"]["statusListCredential"].removeprefix("http://testserver"))
+    index = int(doc["credentialStatus"]["statusListIndex"])
+    changed = [b for _i, b in _entries_of(world, "credential.status_changed")]
+    mine = [b for b in changed if b["status_index"] == index]
+    assert len(mine) == 1 and mine[0]["reason"] == "source-withdrawn"
+    assert "learner_id" not in mine[0]
+    # A rebuild replays both kinds without disturbing what they projected.
+    with Session(world.bank.engine) as session:
+        before = session.exec(select(IssuedCredentialRow)).all()
+        before_rows = sorted((r.credential_id, r.revoked_index) for r in before)
+    rebuild(SqlLogStore(world.bank.engine))
+    with Session(world.bank.engine) as session:
+        after = session.exec(select(IssuedCredentialRow)).all()
+        assert sorted((r.credential_id, r.revoked_index) for r in after) == before_rows

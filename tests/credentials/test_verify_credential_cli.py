@@ -201,7 +201,7 @@ def test_issued_before_a_revocation_is_revoked_after_it(
     world.bank.submit(
         world.provider.sign(
             "certificate.revoked",
-            {"certificate_id": body["certificate_id"], "reason": "revoked by the provider"},
+            {"certificate_id": body["certificate_id"], "reason": "withdrawn-by-issuer"},
         )
     )
     with pytest.raises(CredentialRevokedError, match="revoked"):

@@ -19,6 +19,8 @@ from creditbank.accounts.kinds import (
     certificate_revoked,
     conversion_posted,
     conversion_reversed,
+    credential_key_registered,
+    credential_status_changed,
     credit_earned,
     learner_registered,
     mapping_registered,
@@ -45,6 +47,8 @@ KINDS: dict[str, Kind] = {
         mapping_retired.KIND,
         conversion_posted.KIND,
         conversion_reversed.KIND,
+        credential_key_registered.KIND,
+        credential_status_changed.KIND,
     )
 }
 

@@ -1,4 +1,4 @@
-"""Issued credentials (W3C VC 2.0) and their status list bits
+"""Issued credentials (W3C VC 2.0), their status list bits, and credential-issuing keys
 
 Revision ID: h3_issued_credentials
 Revises: 0001
@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("document", sa.Text(), nullable=False),
         sa.Column("revoked_at", sa.String(length=32), nullable=True),
         sa.Column("revoked_reason", sa.String(length=200), nullable=True),
+        sa.Column("revoked_index", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("credential_id"),
         sa.UniqueConstraint("status_list", "status_index"),
     )
@@ -37,9 +38,17 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_issued_credentials_learner_id"), ["learner_id"], unique=False
         )
+    op.create_table(
+        "credential_keys",
+        sa.Column("public_key", sa.String(length=44), nullable=False),
+        sa.Column("registered_index", sa.BigInteger(), nullable=False),
+        sa.Column("registered_at", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("public_key"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("credential_keys")
     with op.batch_alter_table("issued_credentials", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_issued_credentials_learner_id"))
     op.drop_table("issued_credentials")
