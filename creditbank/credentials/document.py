@@ -24,6 +24,7 @@ from creditbank.mapping import Programme
 
 __all__ = [
     "CLR_CONTEXT",
+    "KEY_REGISTRATION_GENRE",
     "OB_CONTEXT",
     "VC_CONTEXT",
     "CredentialFacts",
@@ -35,6 +36,7 @@ __all__ = [
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 CLR_CONTEXT = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+KEY_REGISTRATION_GENRE = "creditbank-key-registration"
 
 
 _LEVELS = {1: "一级", 2: "二级", 3: "三级", 4: "四级", 5: "五级"}
@@ -62,6 +64,9 @@ class CredentialFacts:
     programmes: Mapping[str, Programme] = field(default_factory=dict)
     #: The learner's name, only when the learner asked for it to be included.
     name: str | None = None
+    #: The issuing key's ``credential_key.registered`` log entry, proven against the transcript's
+    #: checkpoint: ``{index, leaf, leaf_hash, inclusion_proof}``.
+    key_registration: Mapping[str, Any] | None = None
 
     @property
     def tree_size(self) -> int:
@@ -282,6 +287,25 @@ def clr_credential(
                 ),
                 "genre": str(facts.transcript.get("format", "creditbank-transcript")),
                 "transcript": dict(facts.transcript),
-            }
+            },
+            *_key_evidence(facts, credential_id),
         ],
     }
+
+
+def _key_evidence(facts: CredentialFacts, credential_id: str) -> list[dict[str, Any]]:
+    if facts.key_registration is None:
+        return []
+    return [
+        {
+            "id": _derived_id(credential_id, "evidence/key-registration"),
+            "type": ["Evidence"],
+            "name": "签发密钥登记 Issuing key registration",
+            "description": (
+                "The log entry by which the log key registered this credential's signing key, "
+                "with its RFC 9162 inclusion proof against the transcript's checkpoint."
+            ),
+            "genre": KEY_REGISTRATION_GENRE,
+            "logEntry": dict(facts.key_registration),
+        }
+    ]

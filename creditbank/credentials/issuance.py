@@ -14,7 +14,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from creditbank.credentials.log_entries import (
     ERASED,
     HISTORY_CHANGED,
     StatusChange,
+    proven_entry,
     record_status_changes,
     register_issuing_key,
 )
@@ -115,7 +116,7 @@ def issue_credential(
 ) -> IssuedCredential:
     """The learner's current credential: the one already issued if nothing changed, else new."""
     refresh_statuses(bank, now=now)
-    register_issuing_key(bank, issuer.private_key.public_key(), now=now)
+    key_index = register_issuing_key(bank, issuer.private_key.public_key(), now=now)
     transcript = bank.transcript(learner_id)
     basis = _basis(transcript, include_name)
     with Session(bank.engine) as session:
@@ -127,7 +128,10 @@ def issue_credential(
         ).first()
         if current is not None:
             return IssuedCredential(current.credential_id, json.loads(current.document), False)
-        facts = _facts(bank, session, learner_id, transcript, include_name)
+        facts = replace(
+            _facts(bank, session, learner_id, transcript, include_name),
+            key_registration=proven_entry(bank, key_index, int(transcript["tree_size"])),
+        )
         for _attempt in range(3):
             try:
                 return _sign_and_keep(session, issuer, facts, basis, now)

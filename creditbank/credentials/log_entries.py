@@ -7,6 +7,7 @@ same event is answered with the original receipt instead of a second entry.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,8 +23,9 @@ from creditbank.accounts.credential_rows import CredentialKeyRow
 from creditbank.accounts.unit_of_work import Submission
 from creditbank.errors import ConflictError, StorageError
 from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
+from creditbank.ledger.merkle import leaf_hash
 
-__all__ = ["StatusChange", "record_status_changes", "register_issuing_key"]
+__all__ = ["StatusChange", "proven_entry", "record_status_changes", "register_issuing_key"]
 
 #: Reason codes of the log's closed set (``REASON_CODES``).
 HISTORY_CHANGED = "source-withdrawn"
@@ -101,3 +103,18 @@ def record_status_changes(
     for outcome in bank.submit_group(submissions):
         if isinstance(outcome, Exception) and not isinstance(outcome, ConflictError):
             raise outcome
+
+
+def proven_entry(bank: CreditBank, index: int, tree_size: int) -> dict[str, Any]:
+    """One log entry with its RFC 9162 inclusion proof at ``tree_size`` (transcript format)."""
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode("ascii")
+
+    leaf = bank.log.leaf(index)
+    return {
+        "index": index,
+        "leaf": leaf.to_json(),
+        "leaf_hash": b64(leaf_hash(leaf.data)),
+        "inclusion_proof": [b64(h) for h in bank.log.inclusion_proof(index, tree_size)],
+    }

@@ -9,6 +9,8 @@ and the issuing keys the bank's ``did:web`` document lists, when the caller fetc
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +18,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from creditbank.accounts.transcript import ProvenCredits, verify_transcript
-from creditbank.credentials.document import CLR_CONTEXT, VC_CONTEXT, learner_subject_id
+from creditbank.credentials.document import (
+    CLR_CONTEXT,
+    KEY_REGISTRATION_GENRE,
+    VC_CONTEXT,
+    learner_subject_id,
+)
 from creditbank.credentials.eddsa_jcs import VerifiedProof, format_datetime, verify_proof
 from creditbank.credentials.status_list import read_status_bit
 from creditbank.errors import (
@@ -27,7 +34,10 @@ from creditbank.errors import (
     EvidenceError,
     KeyFormatError,
 )
-from creditbank.ledger.checkpoint import NoteVerifier
+from creditbank.ledger.canonical import canonical_bytes
+from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
+from creditbank.ledger.entry import Leaf, public_key_to_b64
+from creditbank.ledger.merkle import leaf_hash, verify_inclusion
 
 __all__ = ["VerifiedCredential", "verify_credential"]
 
@@ -177,8 +187,52 @@ def _check_achievement(
         raise EvidenceError(f"unknown achievement kind {kind!r}")
 
 
+def _key_registration(
+    document: Mapping[str, Any],
+    transcript: Mapping[str, Any],
+    keys: list[NoteVerifier],
+    outer: VerifiedProof,
+) -> int:
+    """The signing key's ``credential_key.registered`` entry: in the log, signed by the log key."""
+    items = [
+        item
+        for item in document.get("evidence", [])
+        if isinstance(item, Mapping) and item.get("genre") == KEY_REGISTRATION_GENRE
+    ]
+    entry = items[0].get("logEntry") if items else None
+    if not isinstance(entry, Mapping):
+        raise EvidenceError("the credential does not show its signing key registered on the log")
+    try:
+        checkpoint = Checkpoint.open(str(transcript["checkpoint"]), keys)
+        leaf = Leaf.from_bytes(canonical_bytes(entry["leaf"]))
+        hashed = leaf_hash(leaf.data)
+        if base64.b64decode(str(entry["leaf_hash"]), validate=True) != hashed:
+            raise EvidenceError("the key registration's leaf_hash is not its leaf's hash")
+        proof = [base64.b64decode(str(h), validate=True) for h in entry["inclusion_proof"]]
+        verify_inclusion(hashed, int(entry["index"]), checkpoint.size, proof, checkpoint.root_hash)
+        leaf.signed.verify()
+    except (CreditbankError, KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise EvidenceError(f"the key registration does not verify: {exc}") from exc
+    log_keys = {public_key_to_b64(key.public_key) for key in keys}
+    registered = leaf.entry.body.get("public_key")
+    if (
+        leaf.entry.type != "credential_key.registered"
+        or leaf.entry.actor != "system"
+        or leaf.signed.public_key not in log_keys
+    ):
+        raise EvidenceError(
+            "the key registration is not a credential_key.registered by the log key"
+        )
+    if registered != public_key_to_b64(outer.public_key):
+        raise EvidenceError("the log registered another key than the one that signed")
+    return int(entry["index"])
+
+
 def _evidence(
-    document: Mapping[str, Any], trusted: list[NoteVerifier] | None, on_pass: OnPass
+    document: Mapping[str, Any],
+    trusted: list[NoteVerifier] | None,
+    outer: VerifiedProof,
+    on_pass: OnPass,
 ) -> tuple[ProvenCredits, bool]:
     evidence = document.get("evidence")
     transcript = (
@@ -198,6 +252,8 @@ def _evidence(
         f"transcript: {proven.entries} entries proven by RFC 9162 inclusion in the checkpoint "
         f"of tree size {proven.tree_size}, signed by the log key ({where})"
     )
+    key_index = _key_registration(document, transcript, keys, outer)
+    on_pass(f"the signing key was registered on the log by the log key (entry {key_index})")
     subject = document["credentialSubject"]
     if subject.get("id") != learner_subject_id(proven.learner_id):
         raise EvidenceError("the credential's subject is not the transcript's learner")
@@ -236,7 +292,7 @@ def verify_credential(
                 "the signing key is not an assertionMethod of the issuer's did:web document"
             )
         on_pass("the signing key is listed by the issuer's did:web document")
-    proven, embedded = _evidence(doc, list(log_keys) if log_keys else None, on_pass)
+    proven, embedded = _evidence(doc, list(log_keys) if log_keys else None, outer, on_pass)
     if status_list is not None:
         list_proof = verify_proof(status_list)
         if list_proof.verification_method != outer.verification_method:

@@ -137,7 +137,7 @@ def test_each_tampered_field_is_rejected(
 def test_re_signed_by_another_key_fails_online(
     issued: dict[str, Any], http: TestClient, tmp_path: Path
 ) -> None:
-    """A forger's own valid signature passes offline but is not the bank's key (did.json)."""
+    """A forger's own valid signature: not the key the log registered, nor in did.json."""
     doc = {k: v for k, v in issued.items() if k != "proof"}
     forger = generate_key()
     method = did_key_verification_method(forger.public_key())
@@ -152,7 +152,8 @@ def test_re_signed_by_another_key_fails_online(
         for vc in doc["credentialSubject"]["verifiableCredential"]
     ]
     forged = add_proof(doc, forger, verification_method=method, created=datetime.now(UTC))
-    _verify(tmp_path, forged)  # offline: a well-formed credential signed by *some* key
+    with pytest.raises(EvidenceError, match="another key"):  # the log registered the bank's key
+        _verify(tmp_path, forged)
     with pytest.raises(CredentialProofError, match="did:web"):
         _verify(tmp_path, forged, http)
 
@@ -207,3 +208,12 @@ def test_issued_before_a_revocation_is_revoked_after_it(
     with pytest.raises(CredentialRevokedError, match="revoked"):
         _verify(tmp_path, doc, http)
     assert isinstance(CredentialRevokedError("x"), VerificationError)
+
+
+def test_key_registration_evidence_is_required(
+    issued: dict[str, Any], tmp_path: Path, issuer: Any
+) -> None:
+    doc = {k: v for k, v in issued.items() if k != "proof"}
+    doc["evidence"] = [e for e in doc["evidence"] if e["genre"] != "creditbank-key-registration"]
+    with pytest.raises(EvidenceError, match="registered"):
+        _verify(tmp_path, issuer.sign(doc, now=datetime.now(UTC)))
