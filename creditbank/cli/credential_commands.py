@@ -27,10 +27,17 @@ __all__ = ["register", "verify_credential_file"]
 
 
 def _read(path: Path) -> Any:
+    """A credential file: its JSON, or the JSON attached to a credential PDF."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    if data.startswith(b"%PDF-"):
+        from creditbank.credentials.pdf import read_attached_credential  # fpdf2 loads slowly
+
+        return read_attached_credential(data)
+    try:
+        return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CredentialFormatError(f"{path} is not a JSON credential: {exc}") from exc
 
@@ -111,7 +118,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("verify-credential")
     def verify_credential_command(
-        file: Annotated[Path, typer.Argument(help="The credential (JSON) to check.")],
+        file: Annotated[
+            Path, typer.Argument(help="The credential to check: its JSON, or its PDF.")
+        ],
         online: Annotated[
             str | None,
             typer.Option(

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import segno
 from fpdf import FPDF
 from pylopdf_fonts_zh_cn import sans_path
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
-__all__ = ["ATTACHMENT_NAME", "render_credential_pdf"]
+from creditbank.errors import CredentialFormatError
+
+__all__ = ["ATTACHMENT_NAME", "read_attached_credential", "render_credential_pdf"]
 
 ATTACHMENT_NAME = "credential.json"
 _FONT = "NotoSansSC"
@@ -122,59 +127,68 @@ def _header(pdf: FPDF, document: Mapping[str, Any], verify_url: str) -> None:
     pdf.set_text_color(0)
 
 
-def _sections(pdf: FPDF, document: Mapping[str, Any]) -> None:
-    _heading(pdf, "职业技能等级证书", "Vocational certificates")
-    _table(
-        pdf,
-        [
+@dataclass(frozen=True)
+class _Section:
+    """One table of the page: its title, column labels and widths, and how a row reads."""
+
+    kind: str
+    chinese: str
+    english: str
+    header: tuple[str, ...]
+    widths: tuple[int, ...]
+    row: Callable[[Mapping[str, Any]], list[str]]
+
+
+_SECTIONS = (
+    _Section(
+        "certificate",
+        "职业技能等级证书",
+        "Vocational certificates",
+        (
             "职业代码 Code",
             "职业名称 Occupation",
             "等级 Level",
             "发证日期 Issued",
             "发证机构 Provider",
             "日志 Log #",
-        ],
-        [
-            [
-                c["qualification_code"],
-                c["qualification_name"],
-                str(c["level"]),
-                c["issued_on"],
-                c["provider"],
-                str(c["index"]),
-            ]
-            for c in _achievements(document, "certificate")
-        ],
+        ),
         (24, 34, 14, 24, 72, 18),
-    )
-    _heading(pdf, "课程学分", "Earned course credits")
-    _table(
-        pdf,
-        [
+        lambda c: [
+            c["qualification_code"],
+            c["qualification_name"],
+            str(c["level"]),
+            c["issued_on"],
+            c["provider"],
+            str(c["index"]),
+        ],
+    ),
+    _Section(
+        "credit",
+        "课程学分",
+        "Earned course credits",
+        (
             "院校 Institution",
             "课程 Course",
             "课程名称 Title",
             "学分 Credits",
             "日期 Earned",
             "日志 Log #",
-        ],
-        [
-            [
-                c["institution"],
-                c["course_code"],
-                c["course_title"],
-                c["credits"],
-                c["earned_on"],
-                str(c["index"]),
-            ]
-            for c in _achievements(document, "credit")
-        ],
+        ),
         (24, 22, 64, 20, 36, 20),
-    )
-    _heading(pdf, "认定课程", "Recognised courses")
-    _table(
-        pdf,
-        [
+        lambda c: [
+            c["institution"],
+            c["course_code"],
+            c["course_title"],
+            c["credits"],
+            c["earned_on"],
+            str(c["index"]),
+        ],
+    ),
+    _Section(
+        "recognition",
+        "认定课程",
+        "Recognised courses",
+        (
             "专业 Programme",
             "课程 Course",
             "课程名称 Title",
@@ -182,31 +196,34 @@ def _sections(pdf: FPDF, document: Mapping[str, Any]) -> None:
             "对应规则 Mapping",
             "方式 Mode",
             "日志 Log #",
-        ],
-        [
-            [
-                r["programme_code"],
-                r["course_code"],
-                r["course_title"],
-                r["credits"],
-                r["mapping_id"],
-                _MODES.get(r["mode"], r["mode"]),
-                str(r["conversion_index"]),
-            ]
-            for r in _achievements(document, "recognition")
-        ],
+        ),
         (26, 18, 42, 16, 30, 36, 18),
-    )
-    _heading(pdf, "专业累计认定学分", "Credits recognised per programme")
-    _table(
-        pdf,
-        ["专业 Programme", "专业名称 Title", "认定学分 Recognised credits"],
-        [
-            [p["programme_code"], p["programme_title"], p["recognised_credits"]]
-            for p in _achievements(document, "programme_total")
+        lambda r: [
+            r["programme_code"],
+            r["course_code"],
+            r["course_title"],
+            r["credits"],
+            r["mapping_id"],
+            _MODES.get(r["mode"], r["mode"]),
+            str(r["conversion_index"]),
         ],
+    ),
+    _Section(
+        "programme_total",
+        "专业累计认定学分",
+        "Credits recognised per programme",
+        ("专业 Programme", "专业名称 Title", "认定学分 Recognised credits"),
         (40, 100, 46),
-    )
+        lambda p: [p["programme_code"], p["programme_title"], p["recognised_credits"]],
+    ),
+)
+
+
+def _sections(pdf: FPDF, document: Mapping[str, Any]) -> None:
+    for section in _SECTIONS:
+        _heading(pdf, section.chinese, section.english)
+        rows = [section.row(item) for item in _achievements(document, section.kind)]
+        _table(pdf, section.header, rows, section.widths)
 
 
 def render_credential_pdf(document: Mapping[str, Any], *, verify_url: str) -> bytes:
@@ -227,3 +244,18 @@ def render_credential_pdf(document: Mapping[str, Any], *, verify_url: str) -> by
         compress=True,
     )
     return bytes(pdf.output())
+
+
+def read_attached_credential(pdf: bytes) -> Any:
+    """The credential JSON attached to a credential PDF (what a paper copy lets you check)."""
+    try:
+        attachments = PdfReader(io.BytesIO(pdf)).attachments
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise CredentialFormatError(f"not a readable PDF: {exc}") from exc
+    found = attachments.get(ATTACHMENT_NAME)
+    if not found:
+        raise CredentialFormatError(f"the PDF has no {ATTACHMENT_NAME} attachment")
+    try:
+        return json.loads(found[0])
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CredentialFormatError(f"the attached {ATTACHMENT_NAME} is not JSON") from exc

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -18,8 +19,11 @@ import segno
 from fastapi.testclient import TestClient
 from PIL import Image
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
-from creditbank.credentials.pdf import ATTACHMENT_NAME
+from creditbank.cli import app
+from creditbank.credentials.pdf import ATTACHMENT_NAME, read_attached_credential
+from creditbank.errors import CredentialFormatError
 from tests.api.world import World
 
 A4_POINTS = (595.28, 841.89)
@@ -112,3 +116,17 @@ def test_qr_code_opens_the_verify_page(pdf_and_json: tuple[bytes, Any]) -> None:
     drawn = images[0].image.convert("L")
     wanted = Image.open(expected).convert("L")
     assert drawn.size == wanted.size and drawn.tobytes() == wanted.tobytes()
+
+
+def test_verify_credential_reads_the_pdf(
+    pdf_and_json: tuple[bytes, Any], world: World, tmp_path: Path
+) -> None:
+    path = tmp_path / "credential.pdf"
+    path.write_bytes(pdf_and_json[0])
+    result = CliRunner().invoke(
+        app, ["verify-credential", str(path), "--log-key", world.bank.log.verifier.vkey]
+    )
+    assert result.exit_code == 0, result.output
+    assert pdf_and_json[1]["id"] in result.output
+    with pytest.raises(CredentialFormatError):
+        read_attached_credential(b"%PDF-1.4 not really")
