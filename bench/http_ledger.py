@@ -43,8 +43,8 @@ from sqlmodel import Session
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.identity import Identity, commitment_of
 from creditbank.accounts.kinds import parse_body
+from creditbank.accounts.migrate import upgrade
 from creditbank.accounts.projection import apply_entry
-from creditbank.accounts.schema import upgrade
 from creditbank.accounts.tables import LearnerIdentityRow
 from creditbank.accounts.tokens import issue_token
 from creditbank.accounts.wiring import load_programmes, shipped_data_dir

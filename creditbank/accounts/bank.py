@@ -54,9 +54,9 @@ from creditbank.errors import (
     NotFoundError,
     StorageError,
 )
+from creditbank.ledger import SqlTransaction
 from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
 from creditbank.ledger.log import Batch, Log
-from creditbank.ledger.sql import SqlTransaction
 from creditbank.mapping import Catalog, Holdings, Mapping, Plan, Programme, plan
 
 __all__ = ["SYSTEM_ACTOR", "CreditBank", "Receipt", "Submission"]

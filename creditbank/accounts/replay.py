@@ -18,8 +18,8 @@ from creditbank.accounts.kinds import parse_body
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.tables import PROJECTION_TABLES
 from creditbank.errors import CreditbankError, TamperError
+from creditbank.ledger import SqlLogStore
 from creditbank.ledger.entry import Leaf
-from creditbank.ledger.sql import SqlLogStore
 from creditbank.ledger.store import LogStore
 
 __all__ = ["rebuild", "replay", "snapshot"]

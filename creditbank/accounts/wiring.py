@@ -15,12 +15,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from creditbank.accounts.bank import CreditBank
-from creditbank.accounts.schema import upgrade
+from creditbank.accounts.migrate import upgrade
+from creditbank.ledger import SqlLogStore
 from creditbank.ledger.checkpoint import NoteSigner
 from creditbank.ledger.database import make_engine
 from creditbank.ledger.keys import load_private_key
 from creditbank.ledger.log import Log
-from creditbank.ledger.sql import SqlLogStore
 from creditbank.mapping import Programme, load_catalog
 
 __all__ = [

@@ -19,11 +19,11 @@ from creditbank.client import CreditbankClient
 from creditbank.client.mapping_import import import_mappings
 from creditbank.config import Settings
 from creditbank.errors import ConflictError, InputError, NotFoundError
+from creditbank.ledger import SqlLogStore
 from creditbank.ledger.canonical import canonical_bytes
 from creditbank.ledger.database import make_engine
 from creditbank.ledger.entry import Entry, sign_entry
 from creditbank.ledger.keys import load_private_key
-from creditbank.ledger.sql import SqlLogStore
 from creditbank.mapping import load_catalog
 
 __all__ = ["register"]

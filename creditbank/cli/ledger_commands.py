@@ -26,18 +26,18 @@ from sqlalchemy import Engine
 from creditbank.accounts.authority import AuthorityReport, audit_authority
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.cascade import SYSTEM_ACTOR
-from creditbank.accounts.schema import current_revision, upgrade
+from creditbank.accounts.migrate import current_revision, upgrade
 from creditbank.accounts.wiring import load_programmes, shipped_data_dir
 from creditbank.config import Settings
 from creditbank.credentials.issuer import ensure_issuing_key
 from creditbank.errors import ConflictError, KeyFormatError, NotFoundError
+from creditbank.ledger import SqlLogStore, create_log_schema
 from creditbank.ledger.audit import AuditReport, audit_log
 from creditbank.ledger.checkpoint import NoteSigner, NoteVerifier
 from creditbank.ledger.database import make_engine
 from creditbank.ledger.entry import key_id_of, public_key_to_b64
 from creditbank.ledger.keys import generate_key, load_private_key, save_private_key
 from creditbank.ledger.log import Log
-from creditbank.ledger.sql import SqlLogStore, create_log_schema
 
 __all__ = [
     "ActorKey",

@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 import creditbank.accounts.credential_rows  # noqa: F401  (registers issued credentials)
 import creditbank.accounts.tables  # noqa: F401  (registers the read models)
 import creditbank.ledger.sql  # noqa: F401  (registers the log tables)
-from creditbank.accounts.schema import current_revision, head_revision, upgrade
+from creditbank.accounts.migrate import current_revision, head_revision, upgrade
 
 
 def test_migrations_match_the_models_and_are_idempotent(engine: Engine) -> None:

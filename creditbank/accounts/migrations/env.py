@@ -1,4 +1,4 @@
-"""Alembic environment: always run with a connection handed in by :mod:`creditbank.accounts.schema`."""
+"""Alembic environment: always run with a connection handed in by :mod:`creditbank.accounts.migrate`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import creditbank.accounts.tables
-import creditbank.ledger.sql  # noqa: F401  (registers the log's tables on the metadata)
+import creditbank.ledger  # noqa: F401  (registers the log's tables on the metadata)
 
 _ = creditbank.accounts.tables
 connection = context.config.attributes.get("connection")

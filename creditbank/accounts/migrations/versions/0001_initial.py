@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from creditbank.ledger.sql import append_only_trigger_sql
+from creditbank.ledger import append_only_trigger_sql
 
 revision = "0001"
 down_revision = None
