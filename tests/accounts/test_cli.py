@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from creditbank.accounts.identity import Identity, commitment_of, new_salt
-from creditbank.accounts.schema import head_revision
+from creditbank.accounts.migrate import head_revision
 from creditbank.accounts.wiring import BankConfig, open_bank, shipped_data_dir
 from creditbank.cli import app
 from creditbank.ledger.entry import Entry, public_key_to_b64, sign_entry
