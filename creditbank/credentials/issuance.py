@@ -24,7 +24,12 @@ from sqlmodel import Session, col, select
 
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.credential_rows import IssuedCredentialRow
-from creditbank.accounts.tables import CertificateRow, ConversionRow, LearnerIdentityRow
+from creditbank.accounts.tables import (
+    CertificateRow,
+    ConversionRow,
+    LearnerIdentityRow,
+    LearnerRow,
+)
 from creditbank.credentials.document import (
     CredentialFacts,
     achievement_credentials,
@@ -115,6 +120,9 @@ def issue_credential(
     now: datetime,
 ) -> IssuedCredential:
     """The learner's current credential: the one already issued if nothing changed, else new."""
+    with Session(bank.engine) as session:
+        if session.get(LearnerRow, learner_id) is None:
+            raise NotFoundError(f"learner {learner_id!r} is not registered")
     refresh_statuses(bank, now=now)
     key_index = register_issuing_key(bank, issuer.private_key.public_key(), now=now)
     transcript = bank.transcript(learner_id)

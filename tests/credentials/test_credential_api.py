@@ -192,3 +192,13 @@ def test_key_registration_and_status_changes_are_log_entries(
     with Session(world.bank.engine) as session:
         after = session.exec(select(IssuedCredentialRow)).all()
         assert sorted((r.credential_id, r.revoked_index) for r in after) == before_rows
+
+
+def test_unknown_learner_is_404_and_appends_nothing(http: TestClient, world: World) -> None:
+    size = world.bank.log.size()
+    answer = http.get(
+        "/v1/learners/L-0000000000000000/credential", headers=world.bearer(world.registrar.token)
+    )
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert world.bank.log.size() == size
