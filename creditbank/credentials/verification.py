@@ -13,7 +13,7 @@ import base64
 import binascii
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -42,6 +42,7 @@ from creditbank.ledger.merkle import leaf_hash, verify_inclusion
 __all__ = ["VerifiedCredential", "verify_credential"]
 
 OnPass = Callable[[str], None]
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,11 @@ def _check_times(document: Mapping[str, Any], now: datetime, what: str) -> None:
     valid_from = document.get("validFrom")
     if not isinstance(valid_from, str):
         raise CredentialFormatError(f"{what} has no validFrom")
-    if valid_from > format_datetime(now):
+    # Five minutes of clock skew: a credential just issued is valid on a clock slightly behind.
+    if valid_from > format_datetime(now + CLOCK_SKEW):
         raise CredentialProofError(f"{what} is not valid before {valid_from}")
     valid_until = document.get("validUntil")
-    if isinstance(valid_until, str) and valid_until < format_datetime(now):
+    if isinstance(valid_until, str) and valid_until < format_datetime(now - CLOCK_SKEW):
         raise CredentialProofError(f"{what} expired at {valid_until}")
 
 

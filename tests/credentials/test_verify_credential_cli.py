@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from creditbank.cli.credential_commands import verify_credential_file
 from creditbank.credentials.did import did_key_verification_method
 from creditbank.credentials.eddsa_jcs import add_proof
 from creditbank.credentials.multibase import multibase_b58_decode, multibase_b58_encode
+from creditbank.credentials.verification import verify_credential
 from creditbank.errors import (
     CredentialProofError,
     CredentialRevokedError,
@@ -217,3 +218,12 @@ def test_key_registration_evidence_is_required(
     doc["evidence"] = [e for e in doc["evidence"] if e["genre"] != "creditbank-key-registration"]
     with pytest.raises(EvidenceError, match="registered"):
         _verify(tmp_path, issuer.sign(doc, now=datetime.now(UTC)))
+
+
+def test_valid_from_in_the_future_beyond_clock_skew(issued: dict[str, Any], issuer: Any) -> None:
+    doc = {k: v for k, v in issued.items() if k != "proof"}
+    issued_at = datetime.fromisoformat(doc["validFrom"].replace("Z", "+00:00"))
+    signed = issuer.sign(doc, now=datetime.now(UTC))
+    verify_credential(signed, now=issued_at - timedelta(minutes=4))  # a clock slightly behind
+    with pytest.raises(CredentialProofError, match="not valid before"):
+        verify_credential(signed, now=issued_at - timedelta(minutes=6))
