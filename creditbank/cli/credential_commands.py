@@ -69,13 +69,15 @@ def verify_credential_file(
     trusted = NoteVerifier.from_vkey(log_key) if log_key else None
 
     def passed(message: str) -> None:
-        console.print(f"[green]✓[/green] {message}", markup=True, highlight=False)
+        console.print(f"[green]✓[/green] {message}", markup=True, highlight=False, emoji=False)
 
     status_list = methods = None
+    key_source = "given"
     if online is not None:
         with httpx.Client(timeout=20.0, follow_redirects=False) as client:
             evidence = fetch_online(document, online, fetch or _http_fetch(client), log_key=trusted)
-        source = "the server" if evidence.log_key_from_server else "given"
+        source = "the server's" if evidence.log_key_from_server else "given"
+        key_source = source
         passed(
             f"latest checkpoint (tree size {evidence.latest.size}) verified with the log key "
             f"({source}); the log grew consistently from the credential's checkpoint"
@@ -92,12 +94,14 @@ def verify_credential_file(
         status_list=status_list,
         issuer_methods=methods,
         on_pass=passed,
+        log_key_source=key_source,
     )
     console.print(
         f"[bold green]valid[/bold green]: credential {verified.credential_id} of learner "
         f"{verified.learner_id}, {verified.achievements} achievements",
         markup=True,
         highlight=False,
+        emoji=False,
     )
     if online is None:
         console.print(

@@ -235,6 +235,7 @@ def _evidence(
     trusted: list[NoteVerifier] | None,
     outer: VerifiedProof,
     on_pass: OnPass,
+    key_source: str,
 ) -> tuple[ProvenCredits, bool]:
     evidence = document.get("evidence")
     transcript = (
@@ -249,7 +250,7 @@ def _evidence(
         proven = verify_transcript(transcript, keys)
     except CreditbankError as exc:
         raise EvidenceError(f"the evidence transcript does not verify: {exc}") from exc
-    where = "named by the transcript itself" if embedded else "given"
+    where = "named by the transcript itself" if embedded else key_source
     on_pass(
         f"transcript: {proven.entries} entries proven by RFC 9162 inclusion in the checkpoint "
         f"of tree size {proven.tree_size}, signed by the log key ({where})"
@@ -281,6 +282,7 @@ def verify_credential(
     status_list: Any = None,
     issuer_methods: Iterable[str] | None = None,
     on_pass: OnPass = lambda _message: None,
+    log_key_source: str = "given",
 ) -> VerifiedCredential:
     """Verify a creditbank ``ClrCredential`` (see the module docstring for what is trusted)."""
     doc = _shape(document)
@@ -294,7 +296,8 @@ def verify_credential(
                 "the signing key is not an assertionMethod of the issuer's did:web document"
             )
         on_pass("the signing key is listed by the issuer's did:web document")
-    proven, embedded = _evidence(doc, list(log_keys) if log_keys else None, outer, on_pass)
+    trusted = list(log_keys) if log_keys else None
+    proven, embedded = _evidence(doc, trusted, outer, on_pass, log_key_source)
     if status_list is not None:
         list_proof = verify_proof(status_list)
         if list_proof.verification_method != outer.verification_method:

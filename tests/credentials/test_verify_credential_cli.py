@@ -80,7 +80,9 @@ def test_round_trip_offline_through_the_command(
         app, ["verify-credential", str(path), "--log-key", world.bank.log.verifier.vkey]
     )
     assert result.exit_code == 0, result.output
-    assert "eddsa-jcs-2022 proof of the credential" in result.output
+    assert "eddsa-jcs-2022 proof of the credential, by did:key:z6Mk" in result.output.replace(
+        "\n", ""
+    )
     assert "every achievement matches a log entry" in result.output
     assert "use --online" in result.output
 
