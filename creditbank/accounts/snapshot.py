@@ -8,10 +8,12 @@ the same group, so a batch may register a learner and then credit them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlmodel import Session, SQLModel, select
+from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
+from sqlmodel import Session, SQLModel, col, select
 
 from creditbank.accounts.learner_holdings import learner_holdings, recognised_in
 from creditbank.mapping import Catalog, Holdings, PostedRecognition, Programme
@@ -33,12 +35,50 @@ class SessionSnapshot:
         self._session = session
         self._catalog = catalog
         self._programmes = programmes
+        #: Rows a preload found missing: answered without a query until a projection adds them.
+        self._absent: set[tuple[type[SQLModel], Any]] = set()
+        self._held: list[SQLModel] = []
+        # Every row a projection adds exists from its flush on (explicit or automatic).
+        event.listen(session, "before_flush", self._before_flush)
+
+    def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
+        self.created(session.new)
+
+    def preload(self, wanted: Iterable[tuple[type[SQLModel], Any]]) -> None:
+        """Load many rows by primary key, one query per table, and remember which are missing."""
+        by_table: dict[type[SQLModel], set[Any]] = {}
+        for table, key in wanted:
+            by_table.setdefault(table, set()).add(key)
+        for table, keys in by_table.items():
+            primary = sa_inspect(table).primary_key
+            if len(primary) != 1:
+                continue  # composite keys are looked up one by one
+            column = col(getattr(table, primary[0].key))
+            found: set[Any] = set()
+            ordered = sorted(keys, key=repr)
+            for start in range(0, len(ordered), 500):
+                chunk = ordered[start : start + 500]
+                for row in self._session.exec(select(table).where(column.in_(chunk))):
+                    found.add(getattr(row, primary[0].key))
+                    self._held.append(row)  # the identity map holds rows weakly: keep them
+            self._absent.update((table, key) for key in keys - found)
 
     @property
     def catalog(self) -> Catalog:
         return self._catalog(self._session)
 
+    def created(self, rows: Iterable[object]) -> None:
+        """Rows just added (pending in the session) exist from now on."""
+        if not self._absent:
+            return
+        for row in rows:
+            primary = sa_inspect(type(row)).primary_key
+            if len(primary) == 1:
+                self._absent.discard((type(row), getattr(row, primary[0].key)))
+
     def get(self, table: type[_Row], key: Any) -> _Row | None:
+        if (table, key) in self._absent:
+            return None
         return self._session.get(table, key)
 
     def where(self, table: type[_Row], **equals: Any) -> Sequence[_Row]:

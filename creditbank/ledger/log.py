@@ -143,12 +143,16 @@ class Batch:
         """Tree size including what this batch has staged so far."""
         return self._compact.size
 
-    def add(self, signed: SignedEntry, *, verified: bool = False) -> Appended:
+    def add(
+        self, signed: SignedEntry, *, verified: bool = False, nonce_checked: bool = False
+    ) -> Appended:
         """Verify and stage one entry; raise without staging anything if it is refused.
 
         ``verified=True`` skips the signature check for an entry the caller has just verified
-        itself (the accounts layer verifies before reading any state)."""
-        return self.add_many([signed], verified=verified)[0]
+        itself (the accounts layer verifies before reading any state); ``nonce_checked=True``
+        skips asking the store whether the nonce is used, for a caller that asked
+        :meth:`used_nonces` for its whole group (entries staged here are always checked)."""
+        return self.add_many([signed], verified=verified, nonce_checked=nonce_checked)[0]
 
     def staged(self, actor: str, nonce: str) -> bool:
         """Whether this batch has already staged an entry of ``actor`` under ``nonce``."""
@@ -168,7 +172,13 @@ class Batch:
             self._reset(mark)
             raise
 
-    def add_many(self, signed: Sequence[SignedEntry], *, verified: bool = False) -> list[Appended]:
+    def add_many(
+        self,
+        signed: Sequence[SignedEntry],
+        *,
+        verified: bool = False,
+        nonce_checked: bool = False,
+    ) -> list[Appended]:
         """Verify and stage entries; all or none of them are staged."""
         pairs = [(s.entry.actor, s.entry.nonce) for s in signed]
         seen: set[tuple[str, str]] = set()
@@ -185,7 +195,7 @@ class Batch:
         rows: list[LeafRow] = []
         added: list[Appended] = []
         try:
-            used = self.tx.used_nonces(pairs)
+            used = set() if nonce_checked else self.tx.used_nonces(pairs)
             if used:
                 actor, nonce = sorted(used)[0]
                 raise DuplicateNonceError(f"actor {actor} already used nonce {nonce}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from creditbank.accounts.kinds.actor_registered import key_row
-from creditbank.accounts.kinds.base import Admission, Kind, Snapshot
+from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.common import key_in_use
 from creditbank.accounts.kinds.fields import Body, Identifier, PublicKey
 from creditbank.accounts.tables import ActorRow
@@ -31,6 +31,10 @@ def project(session: Session, index: int, leaf: Leaf, body: ActorKeyAdded) -> No
     session.add(key_row(body.actor_id, body.public_key, index, leaf))
 
 
+def rows(body: ActorKeyAdded) -> list[RowKey]:
+    return [(ActorRow, body.actor_id)]
+
+
 KIND = Kind(
     entry_type="actor.key_added",
     body=ActorKeyAdded,
@@ -39,4 +43,5 @@ KIND = Kind(
     route="/v1/actors/{actor_id}/keys",
     admit=admit,
     project=project,
+    rows=rows,
 )

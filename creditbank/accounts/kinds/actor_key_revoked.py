@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field
 from sqlmodel import Session
 
-from creditbank.accounts.kinds.base import Admission, Kind, Snapshot
+from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.fields import Body, Identifier
 from creditbank.accounts.tables import ActorKeyRow
 from creditbank.errors import ConflictError, NotFoundError
@@ -36,6 +36,10 @@ def project(session: Session, index: int, leaf: Leaf, body: ActorKeyRevoked) -> 
         session.add(row)
 
 
+def rows(body: ActorKeyRevoked) -> list[RowKey]:
+    return [(ActorKeyRow, body.key_id)]
+
+
 KIND = Kind(
     entry_type="actor.key_revoked",
     body=ActorKeyRevoked,
@@ -44,4 +48,5 @@ KIND = Kind(
     route="/v1/actors/{actor_id}/keys/{key_id}/revoke",
     admit=admit,
     project=project,
+    rows=rows,
 )

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 from sqlmodel import Session
 
-from creditbank.accounts.kinds.base import Admission, Kind, Snapshot
+from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.common import key_in_use
 from creditbank.accounts.kinds.fields import Body, Identifier, PublicKey
 from creditbank.accounts.tables import ActorKeyRow, ActorRow
@@ -56,6 +56,10 @@ def project(session: Session, index: int, leaf: Leaf, body: ActorRegistered) -> 
     session.add(key_row(body.actor_id, body.public_key, index, leaf))
 
 
+def rows(body: ActorRegistered) -> list[RowKey]:
+    return [(ActorRow, body.actor_id)]
+
+
 KIND = Kind(
     entry_type="actor.registered",
     body=ActorRegistered,
@@ -64,4 +68,5 @@ KIND = Kind(
     route="/v1/actors",
     admit=admit,
     project=project,
+    rows=rows,
 )

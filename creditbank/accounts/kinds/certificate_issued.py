@@ -8,10 +8,10 @@ from typing import Annotated
 from pydantic import Field
 from sqlmodel import Session
 
-from creditbank.accounts.kinds.base import Admission, Kind, Snapshot
+from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.common import not_future, require_learner, require_unused_holding_id
 from creditbank.accounts.kinds.fields import Body, Day, Identifier, Level
-from creditbank.accounts.tables import CertificateRow
+from creditbank.accounts.tables import CertificateRow, CreditRow, LearnerRow
 from creditbank.errors import EntryFormatError
 from creditbank.ledger.entry import Leaf
 
@@ -58,6 +58,14 @@ def learner_of(_snapshot: Snapshot, body: CertificateIssued) -> str:
     return body.learner_id
 
 
+def rows(body: CertificateIssued) -> list[RowKey]:
+    return [
+        (LearnerRow, body.learner_id),
+        (CertificateRow, body.certificate_id),
+        (CreditRow, body.certificate_id),
+    ]
+
+
 KIND = Kind(
     entry_type="certificate.issued",
     body=CertificateIssued,
@@ -66,5 +74,6 @@ KIND = Kind(
     route="/v1/certificates",
     admit=admit,
     project=project,
+    rows=rows,
     learner_of=learner_of,
 )

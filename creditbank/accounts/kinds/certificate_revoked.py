@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import Field
 from sqlmodel import Session
 
-from creditbank.accounts.kinds.base import Admission, Kind, Snapshot
+from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.fields import Body, Identifier, check_reason
 from creditbank.accounts.tables import CertificateRow
 from creditbank.errors import ConflictError, NotFoundError, PermissionDenied
@@ -60,6 +60,10 @@ def cascade(_snapshot: Snapshot, body: CertificateRevoked) -> set[str]:
     return {body.certificate_id}
 
 
+def rows(body: CertificateRevoked) -> list[RowKey]:
+    return [(CertificateRow, body.certificate_id)]
+
+
 KIND = Kind(
     entry_type="certificate.revoked",
     body=CertificateRevoked,
@@ -68,6 +72,7 @@ KIND = Kind(
     route="/v1/certificates/{certificate_id}/revoke",
     admit=admit,
     project=project,
+    rows=rows,
     learner_of=learner_of,
     cascade=cascade,
 )

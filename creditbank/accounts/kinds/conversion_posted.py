@@ -13,11 +13,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from creditbank.accounts.kinds.base import Admission, Kind, Snapshot
+from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.common import not_future, require_learner
 from creditbank.accounts.kinds.fields import Body, Credits, Day, Identifier, SourceId
 from creditbank.accounts.tables import (
     ConversionRow,
+    LearnerRow,
     MappingRow,
     RecognitionRow,
     RecognitionSourceRow,
@@ -138,6 +139,10 @@ def learner_of(_snapshot: Snapshot, body: ConversionPosted) -> str:
     return body.learner_id
 
 
+def rows(body: ConversionPosted) -> list[RowKey]:
+    return [(ConversionRow, body.conversion_id), (LearnerRow, body.learner_id)]
+
+
 KIND = Kind(
     entry_type="conversion.posted",
     body=ConversionPosted,
@@ -146,5 +151,6 @@ KIND = Kind(
     route="/v1/conversions",
     admit=admit,
     project=project,
+    rows=rows,
     learner_of=learner_of,
 )

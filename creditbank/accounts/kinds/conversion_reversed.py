@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import Field
 from sqlmodel import Session, select
 
-from creditbank.accounts.kinds.base import Admission, Kind, Snapshot
+from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.fields import Body, Identifier, check_reason
 from creditbank.accounts.learner_holdings import recognised_holding_id
 from creditbank.accounts.tables import ConversionRow, RecognitionRow
@@ -61,6 +61,10 @@ def cascade(snapshot: Snapshot, body: ConversionReversed) -> set[str]:
     return {recognised_holding_id(body.conversion_id, row.course_code) for row in rows}
 
 
+def rows(body: ConversionReversed) -> list[RowKey]:
+    return [(ConversionRow, body.conversion_id)]
+
+
 KIND = Kind(
     entry_type="conversion.reversed",
     body=ConversionReversed,
@@ -69,6 +73,7 @@ KIND = Kind(
     route="/v1/conversions/{conversion_id}/reverse",
     admit=admit,
     project=project,
+    rows=rows,
     learner_of=learner_of,
     cascade=cascade,
 )

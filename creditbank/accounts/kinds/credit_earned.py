@@ -7,10 +7,10 @@ from typing import Annotated
 from pydantic import Field, StrictInt
 from sqlmodel import Session
 
-from creditbank.accounts.kinds.base import Admission, Kind, Snapshot
+from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.common import not_future, require_learner, require_unused_holding_id
 from creditbank.accounts.kinds.fields import Body, Credits, Day, Identifier
-from creditbank.accounts.tables import CreditRow
+from creditbank.accounts.tables import CertificateRow, CreditRow, LearnerRow
 from creditbank.ledger.entry import Leaf
 
 __all__ = ["KIND", "CreditEarned"]
@@ -55,6 +55,14 @@ def learner_of(_snapshot: Snapshot, body: CreditEarned) -> str:
     return body.learner_id
 
 
+def rows(body: CreditEarned) -> list[RowKey]:
+    return [
+        (LearnerRow, body.learner_id),
+        (CertificateRow, body.credit_id),
+        (CreditRow, body.credit_id),
+    ]
+
+
 KIND = Kind(
     entry_type="credit.earned",
     body=CreditEarned,
@@ -63,5 +71,6 @@ KIND = Kind(
     route="/v1/credits",
     admit=admit,
     project=project,
+    rows=rows,
     learner_of=learner_of,
 )

@@ -12,7 +12,7 @@ from pydantic import Field
 from sqlmodel import Session
 
 from creditbank.accounts.identity import matches
-from creditbank.accounts.kinds.base import Admission, Kind, Snapshot
+from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.fields import Body, Identifier
 from creditbank.accounts.tables import LearnerRow
 from creditbank.errors import ConflictError, InputError, RuleViolation
@@ -54,6 +54,10 @@ def learner_of(_snapshot: Snapshot, body: LearnerRegistered) -> str:
     return body.learner_id
 
 
+def rows(body: LearnerRegistered) -> list[RowKey]:
+    return [(LearnerRow, body.learner_id)]
+
+
 KIND = Kind(
     entry_type="learner.registered",
     body=LearnerRegistered,
@@ -62,6 +66,7 @@ KIND = Kind(
     route="/v1/learners",
     admit=admit,
     project=project,
+    rows=rows,
     learner_of=learner_of,
     carries_identity=True,
 )
