@@ -34,3 +34,18 @@ class Settings(BaseSettings):
     key_passphrase: SecretStr | None = None
     #: IANA time zone of learners' days (as_of, expiry, validity). Default: China Standard Time.
     timezone: str = "Asia/Shanghai"
+    #: The credential-issuing Ed25519 key (PKCS#8 PEM, encrypted like the log key); unset means
+    #: ``creditbank-credential.key`` beside the log key. No file, no credentials (routes answer 404).
+    credential_key_file: Path | None = None
+    #: Passphrase of the credential key; unset means the log key's passphrase. Never logged.
+    credential_key_passphrase: SecretStr | None = None
+    #: The bank's public base URL: credentials, status lists and the QR code point under it.
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @property
+    def credential_key_path(self) -> Path:
+        return self.credential_key_file or self.log_key_file.with_name("creditbank-credential.key")
+
+    @property
+    def credential_passphrase(self) -> SecretStr | None:
+        return self.credential_key_passphrase or self.log_key_passphrase

@@ -263,3 +263,42 @@ class CohortFileError(InputError):
             else "nothing appended"
         )
         super().__init__(f"{len(problems)} problem(s) in the file; {done}: {shown}{more}")
+
+
+# --- h3: credentials (W3C VC 2.0, eddsa-jcs-2022, did:key, Bitstring Status List) --------------
+#
+#   VerificationError
+#   ├── CredentialProofError     an eddsa-jcs-2022 Data Integrity proof rejected
+#   ├── DidResolutionError       a did:key / verification method does not resolve to a key
+#   ├── CredentialRevokedError   the credential's status list bit is set (or its list fails)
+#   └── EvidenceError            a credential's embedded transcript disagrees with it
+#   InputError
+#   └── CredentialFormatError    not shaped like a credential or a status list credential
+
+__all__ += [
+    "CredentialFormatError",
+    "CredentialProofError",
+    "CredentialRevokedError",
+    "DidResolutionError",
+    "EvidenceError",
+]
+
+
+class CredentialProofError(VerificationError):
+    """A Data Integrity proof (``eddsa-jcs-2022``) is malformed or its signature does not verify."""
+
+
+class DidResolutionError(VerificationError):
+    """A ``did:key`` or verification method cannot be resolved to an Ed25519 public key."""
+
+
+class CredentialRevokedError(VerificationError):
+    """The credential's Bitstring Status List bit is set (revoked), or the list does not check."""
+
+
+class EvidenceError(VerificationError):
+    """A credential's evidence (the embedded transcript) disagrees with the credential."""
+
+
+class CredentialFormatError(InputError):
+    """A document is not shaped like the credential or status list it claims to be."""

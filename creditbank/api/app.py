@@ -34,6 +34,7 @@ from creditbank.api.routes import (
     catalogue,
     certificates,
     conversions,
+    credentials,
     credits,
     health,
     imports,
@@ -44,6 +45,7 @@ from creditbank.api.routes import (
     reports,
 )
 from creditbank.config import Settings
+from creditbank.credentials.issuer import CredentialIssuer, load_issuer
 
 __all__ = ["API_DESCRIPTION", "create_app", "create_app_from_settings"]
 
@@ -71,6 +73,7 @@ _TAGS = [
     {"name": "registrar", "description": "Learners, earned credits, conversions."},
     {"name": "learner", "description": "A learner's own account (registrars read any)."},
     {"name": "batch", "description": "Several signed entries, appended all or none."},
+    {"name": "public credentials", "description": "Shared credentials, status lists, did.json."},
     {"name": "health", "description": "Probes."},
 ]
 
@@ -80,6 +83,7 @@ def create_app(
     *,
     config: ApiConfig | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    credential_issuer: CredentialIssuer | None = None,
 ) -> FastAPI:
     """The API over ``bank``. Everything the routes need is passed in here, nothing is global.
 
@@ -115,6 +119,7 @@ def create_app(
     app.state.bank = bank
     app.state.config = config
     app.state.committer = None
+    app.state.credential_issuer = credential_issuer
     install_problem_handlers(app)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -138,6 +143,7 @@ def create_app(
     app.include_router(admin_audit.router)
     app.include_router(imports.router)  # h6: cohort imports
     app.include_router(reports.router)  # h6: reports
+    app.include_router(credentials.router)
     return app
 
 
@@ -154,10 +160,21 @@ def create_app_from_settings(settings: Settings | None = None) -> FastAPI:
     )
     stack = ExitStack()
     bank = stack.enter_context(open_bank(bank_config))
+    secret = settings.credential_passphrase
+    issuer = load_issuer(
+        settings.credential_key_path,
+        passphrase=secret.get_secret_value().encode() if secret else None,
+        base_url=settings.public_base_url,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         with stack:
             yield
 
-    return create_app(bank, config=ApiConfig(timezone=settings.timezone), lifespan=lifespan)
+    return create_app(
+        bank,
+        config=ApiConfig(timezone=settings.timezone),
+        lifespan=lifespan,
+        credential_issuer=issuer,
+    )

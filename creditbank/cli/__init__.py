@@ -14,6 +14,7 @@ from rich.console import Console
 from creditbank import errors
 from creditbank.cli import (
     admin,
+    credential_commands,
     import_commands,
     learner,
     log,
@@ -62,6 +63,7 @@ app.add_typer(witness_app, name="witness")
 # Cohort imports and reports register their commands on the top-level app.
 import_commands.register(app)
 report_commands.register(app)
+credential_commands.register(app)
 
 
 def main() -> None:

@@ -45,6 +45,7 @@ from creditbank.cli.transcript_online import (
     report_currency,
 )
 from creditbank.config import Settings
+from creditbank.credentials.issuer import ensure_issuing_key
 from creditbank.errors import InputError, KeyFormatError
 from creditbank.ledger import SqlLogStore
 from creditbank.ledger.checkpoint import NoteVerifier
@@ -134,6 +135,13 @@ def init_command(
         err.print(f"created log key {key_file} (mode 0600)", highlight=False)
     if not result.registered:
         err.print("the log was already initialised with this key", highlight=False)
+    credential_key = settings.credential_key_file or key_file.with_name("creditbank-credential.key")
+    if ensure_issuing_key(
+        credential_key,
+        passphrase=secret(settings.credential_passphrase),
+        insecure=insecure_dev_key,
+    ):
+        err.print(f"created credential-issuing key {credential_key} (mode 0600)", highlight=False)
     if admin_key is not None:
         err.print(
             f"genesis: registered admin {admin_id} with the key in {admin_key}; its API token "

@@ -51,6 +51,7 @@ def demo_command(
     import uvicorn
 
     from creditbank.api.app import create_app
+    from creditbank.credentials.issuer import demo_issuer
     from creditbank.demo import next_steps, open_demo
 
     console = Console()
@@ -60,4 +61,6 @@ def demo_command(
         with open_demo(folder, base_url=base_url) as (bank, setup):
             for line in next_steps(setup):
                 console.print(line, highlight=False, markup=False, soft_wrap=True)
-            uvicorn.run(create_app(bank), host="127.0.0.1", port=port, log_level="info")
+            issuer = demo_issuer(folder / "keys" / "credential.key", base_url)
+            app_ = create_app(bank, credential_issuer=issuer)
+            uvicorn.run(app_, host="127.0.0.1", port=port, log_level="info")

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
+import creditbank.accounts.credential_rows  # noqa: F401  (registers issued credentials)
 import creditbank.accounts.tables  # noqa: F401  (registers the read models)
 import creditbank.ledger.cosigned_store  # noqa: F401  (cosigned checkpoints, h5)
 import creditbank.ledger.sql  # noqa: F401  (registers the log tables)

@@ -15,7 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from creditbank.api.app import create_app
+from creditbank.credentials.issuer import CredentialIssuer
 from creditbank.ledger.database import make_engine
+from creditbank.ledger.keys import generate_key
 from tests.api.world import World, open_world
 from tests.conftest import PG_ENV, postgres_url
 
@@ -61,13 +63,17 @@ def sqlite_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield open_world(engine, tmp)
 
 
+def _issuer() -> CredentialIssuer:
+    return CredentialIssuer(generate_key(), "http://testserver")
+
+
 @pytest.fixture(scope="module")
 def http(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(world.bank)) as client:
+    with TestClient(create_app(world.bank, credential_issuer=_issuer())) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 def sqlite_http(sqlite_world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(sqlite_world.bank)) as client:
+    with TestClient(create_app(sqlite_world.bank, credential_issuer=_issuer())) as client:
         yield client

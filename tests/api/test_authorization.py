@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from creditbank.accounts.identity import Identity, commitment_of, new_learner_id, new_salt
+from creditbank.credentials.issuance import issue_credential
+from creditbank.credentials.issuer import CredentialIssuer
 from creditbank.ledger.entry import key_id_of, public_key_to_b64
 from creditbank.ledger.keys import generate_key
 from tests.api.world import Actor, World, unique
@@ -156,6 +159,20 @@ def _path(build: Build, path: str) -> Build:
 
 
 READ = {"registrar": 200, "learner": 200, "other_learner": 404}
+
+
+def _shared_credential(world: World, _signer: Actor) -> tuple[str, None]:
+    issuer = CredentialIssuer(generate_key(), "http://testserver")
+    issued = issue_credential(
+        world.bank, issuer, world.learner.learner_id, include_name=False, now=datetime.now(UTC)
+    )
+    return f"/v1/credentials/{issued.credential_uuid}", None
+
+
+def _status_list(world: World, signer: Actor) -> tuple[str, None]:
+    _shared_credential(world, signer)  # list 1 exists once a credential was issued
+    return "/v1/status-lists/1", None
+
 
 ROWS = [
     # public
@@ -374,6 +391,18 @@ ROWS = [
         lambda _w, _s: ("/v1/reports/certificates?from=2026-01-01&to=2026-12-31", None),
         {"provider": 200},
     ),
+    # credentials (h3)
+    Row("credential", "GET", _get("/v1/learners/{learner}/credential"), READ),
+    Row("credential pdf", "GET", _get("/v1/learners/{learner}/credential.pdf"), READ),
+    Row(
+        "credential with name",
+        "GET",
+        _get("/v1/learners/{learner}/credential?include_name=true"),
+        {"learner": 200, "other_learner": 404},
+    ),
+    Row("shared credential", "GET", _shared_credential, {}, public=True),
+    Row("status list", "GET", _status_list, {}, public=True),
+    Row("did document", "GET", _get("/.well-known/did.json"), {}, public=True),
 ]
 
 

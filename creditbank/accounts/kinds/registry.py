@@ -19,6 +19,8 @@ from creditbank.accounts.kinds import (
     certificate_revoked,
     conversion_posted,
     conversion_reversed,
+    credential_key_registered,
+    credential_status_changed,
     credit_earned,
     learner_registered,
     ledger_learner_index,
@@ -47,6 +49,8 @@ KINDS: dict[str, Kind] = {
         conversion_posted.KIND,
         conversion_reversed.KIND,
         ledger_learner_index.KIND,  # h5
+        credential_key_registered.KIND,
+        credential_status_changed.KIND,
     )
 }
 
