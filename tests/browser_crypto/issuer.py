@@ -93,9 +93,45 @@ def status_list(url: str, issuer: str, set_bits: list[int]) -> dict[str, Any]:
 
 
 def credential(
-    transcript: dict[str, Any], issuer: str, status_url: str, index: int
+    transcript: dict[str, Any],
+    issuer: str,
+    status_url: str,
+    index: int,
+    key: Ed25519PrivateKey,
+    vm: str,
 ) -> dict[str, Any]:
-    """An unsigned CLR-shaped credential about the transcript's learner."""
+    """An unsigned CLR-shaped credential about the transcript's learner.
+
+    As in CLR 2.0, each achievement also travels as its own signed ``OpenBadgeCredential`` in
+    ``credentialSubject.verifiableCredential``.
+    """
+    learner = transcript["learner_id"]
+    document = _clr(transcript, issuer, status_url, index)
+    subject = document["credentialSubject"]
+    subject["verifiableCredential"] = [
+        sign(
+            {
+                "@context": [VC2, OB3],
+                "id": f"{document['id']}:achievement:{position}",
+                "type": ["VerifiableCredential", "OpenBadgeCredential"],
+                "issuer": document["issuer"],
+                "validFrom": document["validFrom"],
+                "name": achievement["name"],
+                "credentialSubject": {
+                    "id": f"urn:creditbank:learner:{learner}",
+                    "type": ["AchievementSubject"],
+                    "achievement": achievement,
+                },
+            },
+            key,
+            vm,
+        )
+        for position, achievement in enumerate(subject["achievement"])
+    ]
+    return document
+
+
+def _clr(transcript: dict[str, Any], issuer: str, status_url: str, index: int) -> dict[str, Any]:
     learner = transcript["learner_id"]
     return {
         "@context": [VC2, CLR2, OB3],

@@ -41,6 +41,10 @@ class Issuer:
         app = FastAPI()
         app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])
 
+        @app.get("/.well-known/did.json")
+        def did_document() -> JSONResponse:
+            return JSONResponse(self.documents["did.json"])
+
         @app.get("/docs/{name}")
         def document(name: str) -> JSONResponse:
             if name not in self.documents:
@@ -63,17 +67,37 @@ class World:
     vm: str
     key: Any
 
-    def status_list(self, name: str, revoked: list[int]) -> str:
-        url = self.issuer.url(name)
+    def credential(
+        self, index: int = 94567, revoked: tuple[int, ...] = (), did: str | None = None
+    ) -> dict[str, Any]:
+        did = did or self.did
+        url = self.issuer.url(f"status-{index}-{len(revoked)}-{did}")
+        name = url.rsplit("/", 1)[1]
         self.issuer.documents[name] = issuer.sign(
-            issuer.status_list(url, self.did, revoked), self.key, self.vm
+            issuer.status_list(url, did, list(revoked)), self.key, self.vm
         )
-        return url
-
-    def credential(self, index: int = 94567, revoked: tuple[int, ...] = ()) -> dict[str, Any]:
-        status = self.status_list(f"status-{index}-{len(revoked)}", list(revoked))
-        unsigned = issuer.credential(self.transcript, self.did, status, index)
+        unsigned = issuer.credential(self.transcript, did, url, index, self.key, self.vm)
         return issuer.sign(unsigned, self.key, self.vm)
+
+    @property
+    def did_web(self) -> str:
+        """The issuer server's did:web, whose did.json lists the vector key."""
+        assert self.issuer.server is not None
+        did = f"did:web:127.0.0.1%3A{self.issuer.server.port}"
+        self.issuer.documents["did.json"] = {
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": did,
+            "verificationMethod": [
+                {
+                    "id": self.vm,
+                    "type": "Multikey",
+                    "controller": self.vm.split("#")[0],
+                    "publicKeyMultibase": self.vm.split("#")[1],
+                }
+            ],
+            "assertionMethod": [self.vm],
+        }
+        return did
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +165,7 @@ def test_a_valid_credential(page: Any, world: World, tmp_path: Path) -> None:
         ("issuer", "issuer_did_key"),
         ("validity", "validity_ok"),
         ("status", "status_ok"),
+        ("achievements", "ach_ok"),
         ("evidence", "evidence_ok"),
     ]:
         [(status, why, _text)] = check(page, name)
@@ -311,3 +336,82 @@ def test_the_page_and_assets_over_http(world: World) -> None:
     for bad in ("../verify.py", "..%2Fverify.py", "nope.js", "messages.json"):
         assert httpx.get(f"{world.app_url}/static/js/crypto/{bad}").status_code == 404
     assert httpx.get(f"{world.app_url}/verify/assets/verify.css").status_code == 200
+
+
+def test_an_embedded_achievement_credential_is_checked(
+    page: Any, world: World, tmp_path: Path
+) -> None:
+    doc = world.credential()
+    unsigned = copy.deepcopy({k: v for k, v in doc.items() if k != "proof"})
+    embedded = unsigned["credentialSubject"]["verifiableCredential"][0]
+    embedded["credentialSubject"]["achievement"]["name"] = "电工 一级 Electrician level 1"
+    doc = issuer.sign(unsigned, world.key, world.vm)
+    assert verify_file(page, world, doc, tmp_path) == "invalid"
+    assert check(page, "signature")[0][:2] == ("pass", "sig_ok")
+    [(status, reason, text)] = check(page, "achievements")
+    assert (status, reason) == ("fail", "ach_fail")
+    assert "电工 四级" in text
+
+
+def test_a_did_web_issuer_listing_the_key(page: Any, world: World, tmp_path: Path) -> None:
+    doc = world.credential(did=world.did_web)
+    assert verify_file(page, world, doc, tmp_path) == "valid"
+    assert check(page, "issuer")[0][:2] == ("pass", "issuer_listed")
+
+
+def test_a_key_the_issuer_does_not_list_is_refused(page: Any, world: World, tmp_path: Path) -> None:
+    """Someone re-signs a credential with their own key and claims the bank as its issuer."""
+    doc = world.credential(did=world.did_web)
+    world.issuer.documents["did.json"]["assertionMethod"] = []
+    assert verify_file(page, world, doc, tmp_path) == "invalid"
+    assert check(page, "signature")[0][:2] == ("pass", "sig_ok")
+    [(status, reason, text)] = check(page, "issuer")
+    assert (status, reason) == ("fail", "issuer_not_listed")
+    assert "不属于签发方" in text
+    # and a did:key issuer that is not the signing key
+    doc = world.credential(did=OTHER_KEY)
+    assert verify_file(page, world, doc, tmp_path) == "invalid"
+    assert check(page, "issuer")[0][:2] == ("fail", "issuer_not_listed")
+
+
+def test_a_did_web_issuer_offline_is_unconfirmed(page: Any, world: World, tmp_path: Path) -> None:
+    doc = world.credential(did=world.did_web)
+    page.goto(f"{world.app_url}/verify")
+    page.context.set_offline(True)
+    path = tmp_path / "credential.json"
+    path.write_text(json.dumps(doc), "utf-8")
+    page.set_input_files("#credential-file", str(path))
+    assert finished(page) == "valid"
+    assert check(page, "issuer")[0][:2] == ("warn", "issuer_offline")
+    assert check(page, "signature")[0][:2] == ("pass", "sig_ok")
+
+
+def test_no_sideways_scrolling_at_375_px(page: Any, world: World, tmp_path: Path) -> None:
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert verify_file(page, world, world.credential(), tmp_path) == "valid"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_dropping_a_file_on_the_page(page: Any, world: World) -> None:
+    page.goto(f"{world.app_url}/verify")
+    text = json.dumps(world.credential())
+    page.evaluate(
+        """(text) => {
+          const data = new DataTransfer();
+          data.items.add(new File([text], 'credential.json', { type: 'application/json' }));
+          const zone = document.getElementById('drop-zone');
+          zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+          zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+        }""",
+        text,
+    )
+    assert finished(page) == "valid"
+
+
+def test_a_file_that_is_not_json(page: Any, world: World, tmp_path: Path) -> None:
+    page.goto(f"{world.app_url}/verify")
+    path = tmp_path / "credential.json"
+    path.write_text("{not json", "utf-8")
+    page.set_input_files("#credential-file", str(path))
+    assert finished(page) == "invalid"
+    assert check(page, "load")[0][:2] == ("fail", "load_json")

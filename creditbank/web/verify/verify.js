@@ -11,7 +11,7 @@ import { TRANSCRIPT_FORMAT, verifyTranscript } from "/static/js/crypto/transcrip
 const root = document.getElementById("verify");
 const result = document.getElementById("verification-result");
 const MESSAGES = JSON.parse(document.getElementById("verify-messages").textContent);
-const CHECK_ORDER = ["load", "format", "signature", "issuer", "validity", "status", "evidence"];
+const CHECK_ORDER = ["load", "format", "signature", "issuer", "validity", "status", "achievements", "evidence"];
 let lang = root.dataset.lang;
 let lastRun = null;
 
@@ -82,6 +82,7 @@ async function checkIssuer(credential, vm) {
   if (typeof vm !== "string") return fail("issuer_unknown", { issuer });
   const did = vm.split("#")[0];
   if (issuer === did) return pass("issuer_did_key", { did });
+  if (typeof issuer === "string" && issuer.startsWith("did:key:")) return fail("issuer_not_listed", { vm, issuer });
   if (typeof issuer === "string" && issuer.startsWith("did:web:")) {
     let document;
     try {
@@ -147,6 +148,22 @@ async function checkStatus(credential) {
   return Promise.all(entries.map((entry) => checkOneStatus(credential, entry)));
 }
 
+// CLR 2.0 embeds each achievement as its own signed OpenBadgeCredential: check every one.
+async function checkAchievements(credential) {
+  const embedded = [].concat(credential.credentialSubject?.verifiableCredential ?? []);
+  if (!embedded.length) return warn("ach_none");
+  for (const [position, item] of embedded.entries()) {
+    const name = (isObject(item) && typeof item.name === "string") ? item.name : `#${position + 1}`;
+    try {
+      await verifyProof(item);
+    } catch (error) {
+      return fail("ach_fail", { name, detail: error.message });
+    }
+    if (idOf(item.issuer) !== idOf(credential.issuer)) return fail("ach_issuer", { name });
+  }
+  return pass("ach_ok", { count: embedded.length });
+}
+
 function findTranscripts(credential) {
   const found = [];
   for (const item of [].concat(credential.evidence ?? [])) {
@@ -203,6 +220,7 @@ async function runChecks(credential) {
   add("issuer", await checkIssuer(credential, signature.vm ?? credential.proof?.verificationMethod));
   add("validity", checkValidity(credential));
   (await checkStatus(credential)).forEach((outcome) => add("status", outcome));
+  add("achievements", await checkAchievements(credential));
   (await checkEvidence(credential)).forEach((outcome) => add("evidence", outcome));
   return { checks, summary: summarise(credential) };
 }
