@@ -206,7 +206,7 @@ function summarise(credential) {
     summary_issuer: (isObject(issuer) && issuer.name ? `${issuer.name} (${issuer.id})` : idOf(issuer)) ?? "",
     summary_subject: idOf(subject) ?? subject.identifier?.[0]?.identityHash ?? "",
     summary_valid_from: credential.validFrom ?? "",
-    summary_achievements: achievements(subject).join("；"),
+    summary_achievements: [...new Set(achievements(subject))].join("；"),
   };
 }
 
