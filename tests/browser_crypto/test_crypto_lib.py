@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from creditbank.ledger.canonical import canonical_bytes
 from creditbank.ledger.checkpoint import Checkpoint, NoteSigner
 from creditbank.ledger.merkle import MemoryTree
 from tests.browser_crypto.conftest import module_call
@@ -335,3 +336,94 @@ def test_status_list_bits_left_most_first(harness: Any) -> None:
         1, 0, 0, 0, 1, 0, 1, 1,
         "STATUS_LIST_LENGTH", "STATUS_LIST_LENGTH", "STATUS_LIST_ENCODING", "STATUS_LIST_ENCODING",
     ]  # fmt: skip
+
+
+# --- transcripts -------------------------------------------------------------------------------
+
+
+def _transcript(bad_signature_at: int | None = None) -> tuple[dict[str, Any], NoteSigner]:
+    """A small log built here (leaves, tree, signed checkpoint) and a transcript of all of it."""
+    actor = Ed25519PrivateKey.generate()
+    leaves = []
+    for i in range(5):
+        entry = {
+            "type": "credit.earned",
+            "actor": "registrar-1",
+            "claimed_at": "2026-01-15T08:00:00Z",
+            "nonce": f"nonce-{i:04d}",
+            "body": {"learner_id": "L-1", "credits": "2.5", "course": f"课程 {i}"},
+        }
+        message = b"creditbank-entry/v1\n" + canonical_bytes(entry)
+        if i == bad_signature_at:
+            message += b"x"
+        leaves.append(
+            {
+                "entry": entry,
+                "integrated_at": "2026-01-15T08:00:01.000000Z",
+                "signature": {
+                    "alg": "Ed25519",
+                    "public_key": b64(actor.public_key().public_bytes_raw()),
+                    "sig": b64(actor.sign(message)),
+                },
+            }
+        )
+    data = [canonical_bytes(leaf) for leaf in leaves]
+    tree = MemoryTree(data)
+    signer = NoteSigner("example.org/log", Ed25519PrivateKey.generate())
+    transcript = {
+        "format": "creditbank-transcript/v1",
+        "learner_id": "L-1",
+        "log": {"origin": "example.org/log", "verifier_key": signer.verifier.vkey},
+        "checkpoint": Checkpoint("example.org/log", 5, tree.root()).sign([signer]),
+        "tree_size": 5,
+        "entries": [
+            {
+                "index": i,
+                "leaf": leaves[i],
+                "leaf_hash": b64(hashlib.sha256(b"\x00" + data[i]).digest()),
+                "inclusion_proof": [b64(p) for p in tree.inclusion_proof(i)],
+            }
+            for i in range(5)
+        ],
+    }
+    return transcript, signer
+
+
+_VERIFY_TRANSCRIPT = """const out = [];
+for (const [transcript, key] of arg) {
+  try { const r = await m.verifyTranscript(transcript, key ?? undefined);
+        out.push(['ok', r.entries.length, r.checkpoint.size]); }
+  catch (e) { out.push([e.code, e.index]); }
+}
+return out;"""
+
+
+def test_transcripts(harness: Any) -> None:
+    good, signer = _transcript()
+    bad_sig, _ = _transcript(bad_signature_at=3)
+    duplicate = json.loads(json.dumps(good))
+    duplicate["entries"].append(duplicate["entries"][0])
+    wrong_hash = json.loads(json.dumps(good))
+    wrong_hash["entries"][2]["leaf_hash"] = wrong_hash["entries"][1]["leaf_hash"]
+    other = NoteSigner("example.org/log", Ed25519PrivateKey.generate()).verifier.vkey
+    out = harness.evaluate(
+        module_call(LIB + "transcript.js", _VERIFY_TRANSCRIPT),
+        [
+            [good, None],
+            [good, signer.verifier.vkey],
+            [bad_sig, None],
+            [duplicate, None],
+            [wrong_hash, None],
+            [good, other],
+            [{**good, "format": "creditbank-transcript/v9"}, None],
+        ],
+    )
+    assert out == [
+        ["ok", 5, 5],
+        ["ok", 5, 5],
+        ["ENTRY_SIGNATURE", 3],
+        ["FORMAT", 0],
+        ["LEAF_HASH", 2],
+        ["CHECKPOINT", None],
+        ["FORMAT", None],
+    ]
