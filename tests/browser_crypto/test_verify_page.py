@@ -415,3 +415,18 @@ def test_a_file_that_is_not_json(page: Any, world: World, tmp_path: Path) -> Non
     page.set_input_files("#credential-file", str(path))
     assert finished(page) == "invalid"
     assert check(page, "load")[0][:2] == ("fail", "load_json")
+
+
+def test_a_browser_without_ed25519_is_told_so(page: Any, world: World, tmp_path: Path) -> None:
+    """Not 'the signature does not match': the browser cannot check, and the page says that."""
+    page.add_init_script(
+        """const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+           crypto.subtle.importKey = (format, data, algorithm, ...rest) =>
+             (algorithm && algorithm.name === 'Ed25519')
+               ? Promise.reject(new DOMException('Unrecognized name', 'NotSupportedError'))
+               : importKey(format, data, algorithm, ...rest);"""
+    )
+    assert verify_file(page, world, world.credential(), tmp_path, lang="en") == "invalid"
+    [(status, reason, text)] = check(page, "load")
+    assert (status, reason) == ("fail", "load_unsupported")
+    assert "no Ed25519" in text

@@ -4,6 +4,7 @@
 // #verification-result. The signature, issuer (did:key) and log evidence checks need no network;
 // the status list (and a did:web issuer) are fetched, and reported as unconfirmed when offline.
 
+import { ed25519Supported } from "/static/js/crypto/ed25519.js";
 import { verifyProof } from "/static/js/crypto/eddsa-jcs-2022.js";
 import { statusAt } from "/static/js/crypto/statuslist.js";
 import { TRANSCRIPT_FORMAT, verifyTranscript } from "/static/js/crypto/transcript.js";
@@ -298,6 +299,10 @@ async function verifyText(loader) {
   }
   if (!isObject(credential)) {
     finish([{ id: "load", ...fail("load_json", { detail: "not a JSON object" }) }], {});
+    return;
+  }
+  if (!(await ed25519Supported())) {
+    finish([{ id: "load", ...fail("load_unsupported") }], summarise(credential));
     return;
   }
   const { checks, summary } = await runChecks(credential);
