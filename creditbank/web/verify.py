@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import jinja2
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from creditbank.errors import NotFoundError
@@ -83,20 +83,32 @@ def _template() -> jinja2.Template:
     return env.get_template("verify.html")
 
 
+def _this_log(request: Request) -> tuple[str, list[str]]:
+    """This bank's log origin and every log key on record, for the page to pin (none without a bank)."""
+    bank = getattr(request.app.state, "bank", None)
+    if bank is None:
+        return "", []
+    return str(bank.log.origin), [verifier.vkey for verifier in bank.log.verifiers()]
+
+
 @router.get("/verify", response_class=HTMLResponse)
 def verify_page(
+    request: Request,
     lang: Annotated[str | None, Query(description="zh (default) or en")] = None,
     credential: Annotated[str | None, Query(description="URL of a credential to verify")] = None,
 ) -> HTMLResponse:
     """The page itself; ``?credential=URL`` (from a QR code) makes the browser fetch and check it."""
     language = lang if lang in LANGUAGES else LANGUAGES[0]
     messages = _messages()
+    log_origin, log_keys = _this_log(request)
     context: dict[str, Any] = {
         "lang": language,
         "html_lang": "zh-CN" if language == "zh" else "en",
         "t": messages[language],
         "messages_json": json.dumps(messages, ensure_ascii=False).replace("</", "<\\/"),
         "credential_url": credential or "",
+        "log_origin": log_origin,
+        "log_keys": json.dumps(log_keys),
     }
     headers = {"Content-Security-Policy": _CSP, "Referrer-Policy": "no-referrer"}
     return HTMLResponse(_template().render(context), headers=headers)

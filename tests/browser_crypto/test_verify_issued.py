@@ -85,6 +85,7 @@ def test_an_issued_credential_verifies_then_shows_revoked(
         "status": "status_ok",
         "achievements": "ach_ok",
         "evidence": "evidence_ok",
+        "log": "log_consistent",
     }
     assert heading == "凭证有效"
     assert escaped == []
@@ -99,5 +100,6 @@ def test_an_issued_credential_verifies_then_shows_revoked(
     assert result == "invalid"
     assert reasons["status"] == "status_revoked"
     assert reasons["signature"] == "sig_ok"
+    assert reasons["log"] == "log_consistent"
     assert heading == "凭证已被撤销"
     assert escaped == []

@@ -18,12 +18,16 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI, HTTPException
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from creditbank.api.app import create_app
-from creditbank.demo import open_demo
+from creditbank.ledger.checkpoint import NoteSigner
+from creditbank.ledger.database import make_engine
+from tests.api.world import World as BankWorld
+from tests.api.world import open_world
 from tests.browser_crypto import issuer
 from tests.browser_crypto.conftest import LiveServer, guard
 
@@ -66,6 +70,7 @@ class World:
     did: str
     vm: str
     key: Any
+    bank: BankWorld
 
     def credential(
         self, index: int = 94567, revoked: tuple[int, ...] = (), did: str | None = None
@@ -105,23 +110,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     served = Issuer()
     served.server = LiveServer(served.app()).start()
     data_dir = tmp_path_factory.mktemp("demo")
+    engine = make_engine(f"sqlite:///{data_dir / 'creditbank.db'}")
     app_server: LiveServer | None = None
     try:
-        port = LiveServer(FastAPI()).port
-        with open_demo(data_dir, base_url=f"http://127.0.0.1:{port}") as (bank, setup):
-            app_server = LiveServer(create_app(bank), port=port).start()
-            learner = setup.learners[0]
-            response = httpx.get(
-                f"{app_server.url}/v1/learners/{learner.learner_id}/transcript",
-                headers={"Authorization": f"Bearer {learner.token}"},
-            )
-            response.raise_for_status()
-            key, vm = issuer.vector_key()
-            yield World(app_server.url, served, response.json(), vm.split("#")[0], vm, key)
+        bank = open_world(engine, data_dir)
+        app_server = LiveServer(create_app(bank.bank)).start()
+        learner = bank.learner
+        response = httpx.get(
+            f"{app_server.url}/v1/learners/{learner.learner_id}/transcript",
+            headers={"Authorization": f"Bearer {learner.token}"},
+        )
+        response.raise_for_status()
+        key, vm = issuer.vector_key()
+        yield World(app_server.url, served, response.json(), vm.split("#")[0], vm, key, bank)
     finally:
         if app_server is not None:
             app_server.stop()
         served.server.stop()
+        engine.dispose()
 
 
 @pytest.fixture
@@ -167,6 +173,7 @@ def test_a_valid_credential(page: Any, world: World, tmp_path: Path) -> None:
         ("status", "status_ok"),
         ("achievements", "ach_ok"),
         ("evidence", "evidence_ok"),
+        ("log", "log_consistent"),
     ]:
         [(status, why, _text)] = check(page, name)
         assert (status, why) == ("pass", reason)
@@ -307,6 +314,7 @@ def test_the_signature_part_works_offline(page: Any, world: World, tmp_path: Pat
     assert check(page, "signature")[0][:2] == ("pass", "sig_ok")
     assert check(page, "evidence")[0][:2] == ("pass", "evidence_ok")
     assert check(page, "status")[0][:2] == ("warn", "status_offline")
+    assert check(page, "log")[0][:2] == ("warn", "log_offline")
     page.context.set_offline(False)
 
 
@@ -430,3 +438,36 @@ def test_a_browser_without_ed25519_is_told_so(page: Any, world: World, tmp_path:
     [(status, reason, text)] = check(page, "load")
     assert (status, reason) == ("fail", "load_unsupported")
     assert "no Ed25519" in text
+
+
+def test_the_log_grew_since_issuance_and_stayed_consistent(
+    page: Any, world: World, tmp_path: Path
+) -> None:
+    doc = world.credential()
+    old = world.transcript["tree_size"]
+    world.bank.convertible_learner()  # more entries on the log after the credential was made
+    new = world.bank.bank.log.latest_checkpoint().tree_size
+    assert new > old
+    assert verify_file(page, world, doc, tmp_path) == "valid"
+    [(status, reason, text)] = check(page, "log")
+    assert (status, reason) == ("pass", "log_consistent")
+    assert f"树大小 {old}" in text and f"树大小 {new}" in text
+
+
+def test_evidence_from_a_log_key_that_is_not_the_banks(
+    page: Any, world: World, tmp_path: Path
+) -> None:
+    """A self-consistent fake: the same checkpoint re-signed by someone else's key of that name."""
+
+    def forge(transcript: dict[str, Any]) -> None:
+        origin = transcript["log"]["origin"]
+        fake = NoteSigner(origin, Ed25519PrivateKey.generate())
+        text = transcript["checkpoint"].split("\n\n")[0] + "\n"
+        transcript["checkpoint"] = text + "\n" + fake.signature_line(text)
+        transcript["log"]["verifier_key"] = fake.verifier.vkey
+
+    assert verify_file(page, world, _resigned(world, forge), tmp_path) == "invalid"
+    assert check(page, "evidence")[0][:2] == ("pass", "evidence_ok")
+    [(status, reason, text)] = check(page, "log")
+    assert (status, reason) == ("fail", "log_key_unknown")
+    assert "不是本银行的日志密钥" in text

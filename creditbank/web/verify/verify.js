@@ -8,11 +8,14 @@ import { ed25519Supported } from "/static/js/crypto/ed25519.js";
 import { verifyProof } from "/static/js/crypto/eddsa-jcs-2022.js";
 import { statusAt } from "/static/js/crypto/statuslist.js";
 import { TRANSCRIPT_FORMAT, verifyTranscript } from "/static/js/crypto/transcript.js";
+import { openCheckpoint } from "/static/js/crypto/checkpoint.js";
+import { verifyConsistency } from "/static/js/crypto/merkle.js";
+import { base64Decode } from "/static/js/crypto/multibase.js";
 
 const root = document.getElementById("verify");
 const result = document.getElementById("verification-result");
 const MESSAGES = JSON.parse(document.getElementById("verify-messages").textContent);
-const CHECK_ORDER = ["load", "format", "signature", "issuer", "validity", "status", "achievements", "evidence"];
+const CHECK_ORDER = ["load", "format", "signature", "issuer", "validity", "status", "achievements", "evidence", "log"];
 let lang = root.dataset.lang;
 let lastRun = null;
 
@@ -182,11 +185,57 @@ async function checkEvidence(credential) {
     try {
       const checked = await verifyTranscript(transcript);
       const key = String(transcript.log?.verifier_key ?? "").split("+").slice(0, 2).join("+");
-      return pass("evidence_ok", { count: checked.entries.length, size: checked.checkpoint.size, key });
+      return { ...pass("evidence_ok", { count: checked.entries.length, size: checked.checkpoint.size, key }), transcript, checkpoint: checked.checkpoint };
     } catch (error) {
       return fail(`evidence_${error.code ?? "FORMAT"}`, { index: error.index ?? "", detail: error.message });
     }
   }));
+}
+
+// When the evidence comes from the log of the bank serving this page: its key must be one of the
+// bank's log keys, and the evidence's checkpoint must be a prefix of the bank's current log (an
+// RFC 9162 consistency proof), so the log was not rewritten since the credential was issued.
+async function checkLog(transcript, checkpoint) {
+  const origin = root.dataset.logOrigin;
+  const keys = JSON.parse(root.dataset.logKeys || "[]");
+  if (!origin || transcript.log?.origin !== origin) return warn("log_other", { origin: transcript.log?.origin ?? "" });
+  if (!keys.includes(transcript.log?.verifier_key)) return fail("log_key_unknown");
+  let note;
+  try {
+    const response = await fetch("/v1/log/checkpoint", { cache: "no-store" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    note = await response.text();
+  } catch {
+    return warn("log_offline");
+  }
+  let live = null;
+  let lastError = null;
+  for (const key of keys) {
+    try {
+      live = await openCheckpoint(note, key, { origin });
+      break;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  if (!live) return fail("log_checkpoint_bad", { detail: lastError?.message ?? "" });
+  if (live.size < checkpoint.size) {
+    return fail("log_inconsistent", { detail: `the log has ${live.size} entries, fewer than the evidence's ${checkpoint.size}` });
+  }
+  let hashes;
+  try {
+    const response = await fetch(`/v1/log/proof/consistency?first=${checkpoint.size}&second=${live.size}`, { cache: "no-store" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    hashes = (await response.json()).hashes.map(base64Decode);
+  } catch {
+    return warn("log_offline");
+  }
+  try {
+    await verifyConsistency(checkpoint.size, live.size, checkpoint.rootHash, live.rootHash, hashes);
+  } catch (error) {
+    return fail("log_inconsistent", { detail: error.message });
+  }
+  return pass("log_consistent", { old: checkpoint.size, new: live.size });
 }
 
 function achievements(value, out = [], depth = 0) {
@@ -222,7 +271,10 @@ async function runChecks(credential) {
   add("validity", checkValidity(credential));
   (await checkStatus(credential)).forEach((outcome) => add("status", outcome));
   add("achievements", await checkAchievements(credential));
-  (await checkEvidence(credential)).forEach((outcome) => add("evidence", outcome));
+  for (const outcome of await checkEvidence(credential)) {
+    add("evidence", outcome);
+    if (outcome.status === "pass") add("log", await checkLog(outcome.transcript, outcome.checkpoint));
+  }
   return { checks, summary: summarise(credential) };
 }
 
