@@ -471,3 +471,24 @@ def test_evidence_from_a_log_key_that_is_not_the_banks(
     [(status, reason, text)] = check(page, "log")
     assert (status, reason) == ("fail", "log_key_unknown")
     assert "不是本银行的日志密钥" in text
+
+
+def test_a_did_web_document_naming_the_key_by_reference(
+    page: Any, world: World, tmp_path: Path
+) -> None:
+    did = world.did_web
+    document = world.issuer.documents["did.json"]
+    document["verificationMethod"] = [
+        {
+            "id": "#key-1",
+            "type": "Multikey",
+            "controller": did,
+            "publicKeyMultibase": world.vm.split("#")[1],
+        }
+    ]
+    document["assertionMethod"] = [f"{did}#key-1"]
+    assert verify_file(page, world, world.credential(did=did), tmp_path) == "valid"
+    assert check(page, "issuer")[0][:2] == ("pass", "issuer_listed")
+    document["verificationMethod"][0]["publicKeyMultibase"] = OTHER_KEY[len("did:key:") :]
+    assert verify_file(page, world, world.credential(did=did), tmp_path) == "invalid"
+    assert check(page, "issuer")[0][:2] == ("fail", "issuer_not_listed")

@@ -70,14 +70,16 @@ function didWebUrl(did) {
   return `${local ? "http" : "https"}://${host}${path}`;
 }
 
+// The DID document vouches for the key when its assertionMethod names the verification method
+// itself, or names (or embeds) a method whose publicKeyMultibase is that same key.
 function listsKey(document, vm) {
-  const key = vm.split("#")[1];
-  const methods = [...[].concat(document.verificationMethod ?? []), ...[].concat(document.assertionMethod ?? []).filter(isObject)];
+  const multikey = vm.split("#")[1];
+  const methods = [].concat(document.verificationMethod ?? []).filter(isObject);
+  const absolute = (id) => (typeof id === "string" && id.startsWith("#") ? `${document.id}${id}` : id);
   return [].concat(document.assertionMethod ?? []).some((entry) => {
-    const id = idOf(entry);
-    if (id === vm) return true;
-    const method = isObject(entry) ? entry : methods.find((m) => m.id === id || `${document.id}${m.id}` === id);
-    return method?.publicKeyMultibase === key && method?.id !== undefined;
+    if (absolute(idOf(entry)) === vm) return true;
+    const method = isObject(entry) ? entry : methods.find((m) => absolute(m.id) === absolute(entry));
+    return method?.publicKeyMultibase === multikey;
   });
 }
 
