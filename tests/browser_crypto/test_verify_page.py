@@ -394,10 +394,23 @@ def test_a_did_web_issuer_offline_is_unconfirmed(page: Any, world: World, tmp_pa
     assert check(page, "signature")[0][:2] == ("pass", "sig_ok")
 
 
-def test_no_sideways_scrolling_at_375_px(page: Any, world: World, tmp_path: Path) -> None:
-    page.set_viewport_size({"width": 375, "height": 800})
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "verify"
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_no_sideways_scrolling_and_screenshots(
+    page: Any, world: World, tmp_path: Path, width: int
+) -> None:
+    """Screenshots (valid, and revoked in English) go to test-artifacts/verify/ for review."""
+    page.set_viewport_size({"width": width, "height": 900})
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     assert verify_file(page, world, world.credential(), tmp_path) == "valid"
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(ARTIFACTS / f"verify-valid-{width}.png"), full_page=True)
+    revoked = world.credential(index=5, revoked=(5,))
+    assert verify_file(page, world, revoked, tmp_path, lang="en") == "invalid"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(ARTIFACTS / f"verify-revoked-en-{width}.png"), full_page=True)
 
 
 def test_dropping_a_file_on_the_page(page: Any, world: World) -> None:
