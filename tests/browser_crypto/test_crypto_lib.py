@@ -416,6 +416,7 @@ def test_transcripts(harness: Any) -> None:
             [wrong_hash, None],
             [good, other],
             [{**good, "format": "creditbank-transcript/v9"}, None],
+            [{**good, "format": "creditbank-transcript/v2", "completeness": None}, None],
         ],
     )
     assert out == [
@@ -426,4 +427,5 @@ def test_transcripts(harness: Any) -> None:
         ["LEAF_HASH", 2],
         ["CHECKPOINT", None],
         ["FORMAT", None],
+        ["ok", 5, 5],
     ]

@@ -7,7 +7,7 @@
 import { ed25519Supported } from "/static/js/crypto/ed25519.js";
 import { verifyProof } from "/static/js/crypto/eddsa-jcs-2022.js";
 import { statusAt } from "/static/js/crypto/statuslist.js";
-import { TRANSCRIPT_FORMAT, verifyTranscript } from "/static/js/crypto/transcript.js";
+import { TRANSCRIPT_FORMATS, verifyTranscript } from "/static/js/crypto/transcript.js";
 import { openCheckpoint } from "/static/js/crypto/checkpoint.js";
 import { verifyConsistency } from "/static/js/crypto/merkle.js";
 import { base64Decode } from "/static/js/crypto/multibase.js";
@@ -174,8 +174,9 @@ function findTranscripts(credential) {
   const found = [];
   for (const item of [].concat(credential.evidence ?? [])) {
     if (!isObject(item)) continue;
-    if (item.format === TRANSCRIPT_FORMAT) found.push(item);
-    for (const value of Object.values(item)) if (isObject(value) && value.format === TRANSCRIPT_FORMAT) found.push(value);
+    const isTranscript = (value) => isObject(value) && TRANSCRIPT_FORMATS.includes(value.format);
+    if (isTranscript(item)) found.push(item);
+    for (const value of Object.values(item)) if (isTranscript(value)) found.push(value);
   }
   return found;
 }

@@ -11,6 +11,10 @@ import { leafHash, verifyInclusion } from "./merkle.js";
 import { openCheckpoint } from "./checkpoint.js";
 
 export const TRANSCRIPT_FORMAT = "creditbank-transcript/v1";
+// v2 adds a completeness proof (learner index map proof) and an optional witnessed checkpoint;
+// its entries are proven exactly as in v1, which is what is checked here. The completeness and
+// witness parts are not verified in the browser (the CLI `verify-transcript` checks them).
+export const TRANSCRIPT_FORMATS = [TRANSCRIPT_FORMAT, "creditbank-transcript/v2"];
 const ENTRY_DOMAIN = new TextEncoder().encode("creditbank-entry/v1\n");
 
 export class TranscriptError extends Error {
@@ -71,8 +75,8 @@ async function checkEntry(item, position, checkpoint) {
  * Returns {checkpoint, entries: [{index, type, body}]}.
  */
 export async function verifyTranscript(transcript, logKey = undefined) {
-  if (transcript === null || typeof transcript !== "object" || transcript.format !== TRANSCRIPT_FORMAT) {
-    throw new TranscriptError("FORMAT", `not a ${TRANSCRIPT_FORMAT} document`);
+  if (transcript === null || typeof transcript !== "object" || !TRANSCRIPT_FORMATS.includes(transcript.format)) {
+    throw new TranscriptError("FORMAT", `not a ${TRANSCRIPT_FORMATS.join(" or ")} document`);
   }
   if (!Array.isArray(transcript.entries)) throw new TranscriptError("FORMAT", "transcript entries must be a list");
   const key = logKey ?? transcript.log?.verifier_key;
@@ -90,5 +94,5 @@ export async function verifyTranscript(transcript, logKey = undefined) {
     seen.add(item?.index);
     entries.push(await checkEntry(item, position, checkpoint));
   }
-  return { checkpoint, entries };
+  return { checkpoint, entries, format: transcript.format };
 }
