@@ -505,3 +505,31 @@ def test_a_did_web_document_naming_the_key_by_reference(
     document["verificationMethod"][0]["publicKeyMultibase"] = OTHER_KEY[len("did:key:") :]
     assert verify_file(page, world, world.credential(did=did), tmp_path) == "invalid"
     assert check(page, "issuer")[0][:2] == ("fail", "issuer_not_listed")
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "valid_until", "result", "reason"),
+    [
+        ("2999-01-01T00:00:00Z", None, "invalid", "validity_not_yet"),
+        ("2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z", "invalid", "validity_expired"),
+        ("yesterday", None, "invalid", "validity_bad"),
+    ],
+)
+def test_the_validity_period(
+    page: Any,
+    world: World,
+    tmp_path: Path,
+    valid_from: str,
+    valid_until: str | None,
+    result: str,
+    reason: str,
+) -> None:
+    doc = world.credential()
+    unsigned = {k: v for k, v in doc.items() if k != "proof"}
+    unsigned["validFrom"] = valid_from
+    if valid_until is not None:
+        unsigned["validUntil"] = valid_until
+    doc = issuer.sign(unsigned, world.key, world.vm)
+    assert verify_file(page, world, doc, tmp_path) == result
+    assert check(page, "signature")[0][:2] == ("pass", "sig_ok")
+    assert check(page, "validity")[0][:2] == ("fail", reason)

@@ -101,10 +101,14 @@ async function checkIssuer(credential, vm) {
   return warn("issuer_unknown", { issuer });
 }
 
+// A credential fetched right after issuance must not look "not yet valid" on a device whose clock
+// is a little behind the issuer's.
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
 function checkValidity(credential, now = new Date()) {
   const from = Date.parse(credential.validFrom);
   if (typeof credential.validFrom !== "string" || Number.isNaN(from)) return fail("validity_bad");
-  if (from > now.getTime()) return fail("validity_not_yet", { detail: credential.validFrom });
+  if (from > now.getTime() + CLOCK_SKEW_MS) return fail("validity_not_yet", { detail: credential.validFrom });
   if (credential.validUntil !== undefined && !(Date.parse(credential.validUntil) >= now.getTime())) {
     return fail("validity_expired", { detail: credential.validUntil });
   }
