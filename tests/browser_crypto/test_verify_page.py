@@ -533,3 +533,14 @@ def test_the_validity_period(
     assert verify_file(page, world, doc, tmp_path) == result
     assert check(page, "signature")[0][:2] == ("pass", "sig_ok")
     assert check(page, "validity")[0][:2] == ("fail", reason)
+
+
+def test_a_missing_status_list_is_named(page: Any, world: World, tmp_path: Path) -> None:
+    doc = world.credential(index=11)
+    name = doc["credentialStatus"]["statusListCredential"].rsplit("/", 1)[1]
+    del world.issuer.documents[name]
+    assert verify_file(page, world, doc, tmp_path, lang="en") == "valid"
+    [(status, reason, text)] = check(page, "status")
+    assert (status, reason) == ("warn", "status_unreadable")
+    assert "HTTP 404" in text
+    assert "some checks could not be completed" in page.inner_text("#checks")

@@ -124,8 +124,9 @@ async function checkOneStatus(credential, entry) {
   let list;
   try {
     list = await fetchJson(url);
-  } catch {
-    return warn("status_offline", { url });
+  } catch (error) {
+    // fetch() rejects with a TypeError when the network is unreachable; anything else is an answer.
+    return error instanceof TypeError ? warn("status_offline", { url }) : warn("status_unreadable", { url, detail: error.message });
   }
   try {
     await verifyProof(list);
