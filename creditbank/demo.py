@@ -37,6 +37,7 @@ from creditbank.ledger.database import make_engine
 from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
 from creditbank.ledger.keys import generate_key, save_private_key
 from creditbank.mapping import Catalog, Mapping, Mode, Plan, load_catalog
+from creditbank.web import signin_link
 
 __all__ = [
     "CREDENTIALS_FILE",
@@ -47,6 +48,7 @@ __all__ = [
     "build_demo",
     "next_steps",
     "open_demo",
+    "sign_in_links",
 ]
 
 DEMO_ORIGIN = "demo.creditbank.example/log"
@@ -479,4 +481,18 @@ def next_steps(setup: DemoSetup) -> Sequence[str]:
         f"    --log-key '{setup.verifier_key}'",
         "",
         f"Serving on {url} (Ctrl-C to stop)",
+    ]
+
+
+def sign_in_links(bank: CreditBank, setup: DemoSetup) -> list[str]:
+    """A one-time sign-in link for the web pages per demo account (each works once, 15 min)."""
+    accounts = [
+        (f"{actor.role} {actor.actor_id}", actor.token)
+        for actor in (setup.admin, *setup.registrars, *setup.providers)
+    ] + [
+        (f"learner {learner.learner_id} {learner.name}", learner.token)
+        for learner in setup.learners
+    ]
+    return ["Sign in to the web pages (each link works once, for 15 minutes):"] + [
+        f"  {label}: {signin_link(bank, token, setup.base_url)}" for label, token in accounts
     ]

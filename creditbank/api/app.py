@@ -39,6 +39,7 @@ from creditbank.api.routes import (
     mappings,
 )
 from creditbank.config import Settings
+from creditbank.web import install_web
 
 __all__ = ["API_DESCRIPTION", "create_app", "create_app_from_settings"]
 
@@ -121,6 +122,7 @@ def create_app(
     for module in (health, log, catalogue, actors, mappings, certificates, learners, credits):
         app.include_router(module.router)
     app.include_router(conversions.router)
+    install_web(app)
     return app
 
 

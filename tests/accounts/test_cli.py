@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from creditbank.accounts.identity import Identity, commitment_of, new_salt
+from creditbank.accounts.schema import head_revision
 from creditbank.accounts.wiring import BankConfig, open_bank, shipped_data_dir
 from creditbank.cli import app
 from creditbank.ledger.entry import Entry, public_key_to_b64, sign_entry
@@ -53,7 +54,8 @@ def test_operator_workflow(cli_env: dict[str, str], tmp_path: Path) -> None:
     vkey = out.strip().splitlines()[-1]
     assert vkey.startswith(ORIGIN + "+")
     assert "cbt_" in out  # the first admin token, shown once
-    assert "0001 -> 0001" in run(cli_env, "db", "upgrade")
+    head = head_revision()
+    assert f"{head} -> {head}" in run(cli_env, "db", "upgrade")
 
     admin = load_private_key(tmp_path / "admin.key", passphrase=PASSPHRASE.encode())
     provider = generate_key()

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import creditbank.accounts.tables
+import creditbank.accounts.web_tables  # noqa: F401  (web sessions and sign-in codes)
 import creditbank.ledger.sql  # noqa: F401  (registers the log's tables on the metadata)
 
 _ = creditbank.accounts.tables
