@@ -39,7 +39,7 @@ from creditbank.api.routes import (
     mappings,
 )
 from creditbank.config import Settings
-from creditbank.web import install_web
+from creditbank.web import install_web, verify
 
 __all__ = ["API_DESCRIPTION", "create_app", "create_app_from_settings"]
 
@@ -123,6 +123,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(conversions.router)
     install_web(app)
+    app.include_router(verify.router)  # h7: the public /verify page and /static/js/crypto/
     return app
 
 
