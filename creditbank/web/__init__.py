@@ -17,7 +17,6 @@ from starlette.routing import BaseRoute
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.tokens import hash_token
 from creditbank.web.config import WebConfig
-from creditbank.web.routes import auth, docs, public, worker
 from creditbank.web.sessions import SignInCodes
 from creditbank.web.state import STATIC_DIR, WebState
 
@@ -32,12 +31,16 @@ def _not_docs(route: BaseRoute) -> bool:
 
 def install_web(app: FastAPI, config: WebConfig | None = None) -> None:
     """Serve the pages of ``app.state.bank`` on ``app`` (replacing FastAPI's CDN-based /docs)."""
+    # Imported here: the write route reuses the API's write path, and the API's app imports this
+    # package, so a module-level import would be circular when ``creditbank.web`` comes first.
+    from creditbank.web.routes import auth, docs, public, registrar, worker
+
     state = WebState.build(app.state.bank, config or WebConfig.from_env())
     app.state.web = state
     app.router.routes[:] = [route for route in app.router.routes if _not_docs(route)]
     app.mount("/static/swagger", StaticFiles(directory=_SWAGGER_DIR), name="swagger-static")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="web-static")
-    for module in (docs, auth, public, worker):
+    for module in (docs, auth, public, worker, registrar):
         app.include_router(module.router)
 
 
