@@ -19,6 +19,8 @@ def home_of(signed: SignedIn) -> str:
         return f"/learners/{principal.learner_id}"
     if principal.role == "registrar":
         return "/registrar"
+    if principal.role == "provider":
+        return "/provider"
     return "/"
 
 

@@ -37,34 +37,44 @@ function describe(form) {
   preview.textContent = preview.dataset.template.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "…");
 }
 
-async function submit(form, status) {
-  const file = form.querySelector("input[type=file]").files[0];
-  if (!file) throw new Error(form.dataset.needKey);
-  const passphrase = form.querySelector("input[name=passphrase]")?.value ?? "";
-  const { privateKey, publicKey } = await openKeyFile(await file.text(), passphrase);
+async function post(form, privateKey, publicKey, body) {
   const entry = {
     type: form.dataset.type,
     actor: form.dataset.actor,
     claimed_at: nowStamp(),
     nonce: `n-${randomHex(12)}`,
-    body: { ...JSON.parse(form.dataset.body || "{}"), ...fieldValues(form) },
+    body,
   };
   const signature = await sign(privateKey, concatBytes(DOMAIN, canonicalBytes(entry)));
   const payload = {
     entry,
     signature: { alg: "Ed25519", public_key: base64Encode(publicKey), sig: base64Encode(signature) },
   };
-  const extra = JSON.parse(form.dataset.extra || "null");
-  if (extra) Object.assign(payload, extra);
-  status.textContent = form.dataset.sending;
   const answer = await fetch("/web/entries", {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-CSRF-Token": form.dataset.csrf },
     body: JSON.stringify(payload),
   });
-  const body = await answer.json();
-  if (!answer.ok) throw new Error(body.detail || body.title || `HTTP ${answer.status}`);
-  return body;
+  const receipt = await answer.json();
+  if (!answer.ok) throw new Error(receipt.detail || receipt.title || `HTTP ${answer.status}`);
+  return receipt;
+}
+
+// One entry (data-body plus the filled-in fields), or one per element of data-bodies, in order.
+async function submit(form, status) {
+  const file = form.querySelector("input[type=file]").files[0];
+  if (!file) throw new Error(form.dataset.needKey);
+  const passphrase = form.querySelector("input[name=passphrase]")?.value ?? "";
+  const { privateKey, publicKey } = await openKeyFile(await file.text(), passphrase);
+  const bodies = form.dataset.bodies
+    ? JSON.parse(form.dataset.bodies)
+    : [{ ...JSON.parse(form.dataset.body || "{}"), ...fieldValues(form) }];
+  let receipt;
+  for (const [number, body] of bodies.entries()) {
+    status.textContent = `${form.dataset.sending} ${number + 1}/${bodies.length}`;
+    receipt = await post(form, privateKey, publicKey, body);
+  }
+  return receipt;
 }
 
 for (const form of document.querySelectorAll("form.signed-write")) {
@@ -75,6 +85,8 @@ for (const form of document.querySelectorAll("form.signed-write")) {
     event.preventDefault();
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
+    status.className = "";
+    status.textContent = "";
     submit(form, status).then(
       (receipt) => {
         status.className = "ok";
