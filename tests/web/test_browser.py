@@ -160,3 +160,39 @@ def test_a_cross_site_form_post_is_refused(context: Any, live: LiveDemo) -> None
     assert posted.value.status == 403
     page.goto(f"/learners/{live.setup.learners[0].learner_id}")
     assert page.locator("[data-total=recognised]").count() == 1  # still signed in
+
+
+def test_registrar_provider_and_admin_pages_in_chinese_at_375px(
+    browser: Any, live: LiveDemo
+) -> None:
+    translations = load_translations()["zh_CN"].messages
+    english = {m for m in used_messages() if m in translations}
+    learner = live.setup.learners[0]
+    programme = live.setup.programmes[learner.learner_id]
+    pages = {
+        live.setup.registrars[0].token: [
+            "/registrar",
+            f"/registrar/plan?learner_id={learner.learner_id}&programme={programme}",
+            f"/learners/{learner.learner_id}",
+        ],
+        live.setup.providers[0].token: ["/provider"],
+        live.setup.admin.token: ["/admin"],
+    }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for token, paths in pages.items():
+        ctx = browser.new_context(base_url=live.url, viewport={"width": 375, "height": 800})
+        try:
+            page = ctx.new_page()
+            sign_in(page, token)
+            for path in paths:
+                page.goto(path)
+                untranslated = sorted(set(page.evaluate(_VISIBLE_TEXT)) & english - {"API"})
+                assert not untranslated, f"{path} shows English in Chinese mode: {untranslated}"
+                overflow = page.evaluate(_SIDEWAYS)
+                assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 375px"
+                name = path.strip("/").split("?")[0].split("/")[0]
+                if "plan" in path:
+                    name = "registrar-plan"
+                page.screenshot(path=str(ARTIFACTS / f"{name}-375.png"), full_page=True)
+        finally:
+            ctx.close()

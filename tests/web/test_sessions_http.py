@@ -143,3 +143,31 @@ def test_docs_and_every_asset_are_served_by_the_app(live: LiveDemo) -> None:
         for asset in re.findall(r'(?:src|href)="(/[^"]+)"', docs.text):
             got = client.get(asset)
             assert got.status_code == 200 and len(got.content) > 100, asset
+
+
+def test_an_admin_issues_and_revokes_a_token_from_the_page(live: LiveDemo) -> None:
+    learner = live.setup.learners[0]
+    with _signed_in(live, live.setup.admin.token) as admin:
+        csrf = _csrf(admin, "/admin")
+        issued = admin.post(
+            "/admin/tokens",
+            data={"csrf_token": csrf, "kind": "learner", "subject": learner.learner_id},
+        )
+        assert issued.status_code == 200
+        found = re.search(r'<code id="new-token">(cbt_[^<]+)</code>', issued.text)
+        assert found is not None
+        token = found.group(1)
+        balance = f"{live.url}/v1/learners/{learner.learner_id}/balance"
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(balance, headers=bearer).status_code == 200
+        from creditbank.accounts.tokens import hash_token
+
+        revoked = admin.post(
+            "/admin/tokens/revoke", data={"csrf_token": csrf, "token_hash": hash_token(token)}
+        )
+        assert revoked.status_code == 200
+        assert httpx.get(balance, headers=bearer).status_code == 401
+        refused = admin.post("/admin/tokens/revoke", data={"token_hash": hash_token(token)})
+        assert refused.status_code == 403
+    with _signed_in(live, live.setup.registrars[0].token) as registrar:
+        assert registrar.get("/admin").status_code == 404

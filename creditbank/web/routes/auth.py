@@ -21,6 +21,8 @@ def home_of(signed: SignedIn) -> str:
         return "/registrar"
     if principal.role == "provider":
         return "/provider"
+    if principal.role == "admin":
+        return "/admin"
     return "/"
 
 

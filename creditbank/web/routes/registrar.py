@@ -26,6 +26,7 @@ router = APIRouter(include_in_schema=False)
 
 #: Entry types the pages may post (the bank still checks the signer's role for each).
 WEB_WRITES = {
+    "actor.registered",
     "conversion.posted",
     "conversion.reversed",
     "credit.earned",
