@@ -99,3 +99,32 @@ def test_the_log_entry_page_checks_the_inclusion_proof_in_the_browser(
     size = int(page.locator("#inclusion").get_attribute("data-tree-size") or 0)
     assert size <= root.tree_size
     assert page.locator("#inclusion").get_attribute("data-root") == live.bank.log.root(size).hex()
+
+
+def test_a_registrar_registers_a_learner_with_the_commitment_made_in_the_browser(
+    context: Any, live: LiveDemo
+) -> None:
+    from sqlmodel import Session
+
+    from creditbank.accounts.identity import Identity, commitment_of
+    from creditbank.accounts.tables import LearnerIdentityRow
+
+    registrar = live.setup.registrars[0]
+    page = context.new_page()
+    sign_in(page, registrar.token)
+    page.fill("#reg-name", "赵六")
+    page.fill("#reg-idn", "310101200001011234")
+    index = _sign_and_post(page, "#register-learner", registrar.private_key_path)
+    signed = _logged(live, index)
+    assert signed.entry.type == "learner.registered"
+    assert "赵六" not in str(signed.entry.to_json())  # personal data stays off the log
+    learner_id = signed.entry.body["learner_id"]
+    with Session(live.bank.engine) as session:
+        row = session.get(LearnerIdentityRow, learner_id)
+    assert row is not None and row.name == "赵六"
+    identity = Identity(name=row.name, id_number=row.id_number, salt=row.salt)
+    assert commitment_of(identity) == signed.entry.body["commitment"]
+    page.click("#register-learner [role=status] a[href^='/learners/']")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "学习者的学分"
+    assert learner_id in page.content()

@@ -16,7 +16,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from creditbank.api.schemas import SignedEntryIn
+from creditbank.accounts.identity import Identity
+from creditbank.api.schemas import LearnerRegistrationIn, SignedEntryIn
 from creditbank.api.submission import WriterDep, submit_signed
 from creditbank.errors import CreditbankError, InputError, NotFoundError, PermissionDenied
 from creditbank.mapping import Plan
@@ -27,6 +28,7 @@ router = APIRouter(include_in_schema=False)
 #: Entry types the pages may post (the bank still checks the signer's role for each).
 WEB_WRITES = {
     "actor.registered",
+    "learner.registered",
     "conversion.posted",
     "conversion.reversed",
     "credit.earned",
@@ -127,11 +129,24 @@ async def post_entry(page: PageDep, request: Request, writer: WriterDep) -> Resp
     if page.principal is None:
         raise NotFoundError("sign in first")
     try:
-        payload = SignedEntryIn.model_validate(await request.json())
+        raw = await request.json()
+        registering = isinstance(raw, dict) and "identity" in raw
+        payload = (LearnerRegistrationIn if registering else SignedEntryIn).model_validate(raw)
     except ValueError as exc:
         raise InputError(f"not a signed entry: {exc}") from None
     entry_type = payload.entry.type
     if entry_type not in WEB_WRITES:
         raise InputError(f"the pages do not post {entry_type or 'this'} entries")
-    receipt = await submit_signed(writer, page.principal, payload, entry_type=entry_type)
+    identity = (
+        Identity(
+            name=payload.identity.name,
+            id_number=payload.identity.id_number,
+            salt=payload.identity.salt,
+        )
+        if isinstance(payload, LearnerRegistrationIn)
+        else None
+    )
+    receipt = await submit_signed(
+        writer, page.principal, payload, entry_type=entry_type, identity=identity
+    )
     return JSONResponse(receipt.model_dump(mode="json"), status_code=201)

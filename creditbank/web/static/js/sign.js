@@ -4,7 +4,7 @@
 // WebCrypto Ed25519 over "creditbank-entry/v1\n" || RFC 8785(entry) (the project's jcs.js), and
 // only the signed entry is sent. The private key never leaves the browser.
 import { canonicalBytes } from "./crypto/jcs.js";
-import { sign } from "./crypto/ed25519.js";
+import { sha256, sign } from "./crypto/ed25519.js";
 import { base64Encode, bytesToHex, concatBytes } from "./crypto/multibase.js";
 import { openKeyFile } from "./keyfile.js";
 
@@ -37,7 +37,24 @@ function describe(form) {
   preview.textContent = preview.dataset.template.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "…");
 }
 
-async function post(form, privateKey, publicKey, body) {
+// A learner registration: a random id and salt made here, and the salted commitment to the person
+// (SHA-256(salt || RFC 8785({"id_number", "name"}))); the name and ID number go beside the entry
+// to the erasable identity table, never into the signed entry.
+async function registration(form) {
+  const name = form.querySelector("[data-identity=name]").value.trim();
+  const idNumber = form.querySelector("[data-identity=id_number]").value.trim();
+  const salt = randomHex(32);
+  const person = canonicalBytes({ id_number: idNumber, name });
+  const saltBytes = new Uint8Array(salt.match(/../g).map((h) => parseInt(h, 16)));
+  const commitment = bytesToHex(await sha256(concatBytes(saltBytes, person)));
+  const learnerId = `L-${randomHex(8)}`;
+  return {
+    body: { v: 1, learner_id: learnerId, commitment },
+    extra: { identity: { name, id_number: idNumber, salt } },
+  };
+}
+
+async function post(form, privateKey, publicKey, body, extra = {}) {
   const entry = {
     type: form.dataset.type,
     actor: form.dataset.actor,
@@ -49,6 +66,7 @@ async function post(form, privateKey, publicKey, body) {
   const payload = {
     entry,
     signature: { alg: "Ed25519", public_key: base64Encode(publicKey), sig: base64Encode(signature) },
+    ...extra,
   };
   const answer = await fetch("/web/entries", {
     method: "POST",
@@ -66,6 +84,13 @@ async function submit(form, status) {
   if (!file) throw new Error(form.dataset.needKey);
   const passphrase = form.querySelector("input[name=passphrase]")?.value ?? "";
   const { privateKey, publicKey } = await openKeyFile(await file.text(), passphrase);
+  if (form.dataset.type === "learner.registered") {
+    const { body, extra } = await registration(form);
+    status.textContent = form.dataset.sending;
+    const receipt = await post(form, privateKey, publicKey, body, extra);
+    receipt.learner_id = body.learner_id;
+    return receipt;
+  }
   const bodies = form.dataset.bodies
     ? JSON.parse(form.dataset.bodies)
     : [{ ...JSON.parse(form.dataset.body || "{}"), ...fieldValues(form) }];
@@ -91,7 +116,14 @@ for (const form of document.querySelectorAll("form.signed-write")) {
       (receipt) => {
         status.className = "ok";
         status.dataset.index = String(receipt.index);
+        if (receipt.learner_id) status.dataset.learnerId = receipt.learner_id;
         status.textContent = `${form.dataset.done} #${receipt.index}`;
+        if (receipt.learner_id) {
+          const learner = document.createElement("a");
+          learner.href = `/learners/${receipt.learner_id}`;
+          learner.textContent = ` ${receipt.learner_id}`;
+          status.append(learner);
+        }
         const link = document.createElement("a");
         link.href = `/log/entries/${receipt.index}`;
         link.textContent = ` ${form.dataset.viewEntry}`;
