@@ -26,7 +26,7 @@ _SWAGGER_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 
 
 def _not_docs(route: BaseRoute) -> bool:
-    return getattr(route, "path", None) not in ("/docs", "/docs/oauth2-redirect")
+    return getattr(route, "path", None) not in ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 
 def install_web(app: FastAPI, config: WebConfig | None = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -117,12 +118,20 @@ def test_the_language_switch_changes_every_visible_string(context: Any, live: Li
 def test_no_request_leaves_this_machine(context: Any, live: LiveDemo) -> None:
     page = context.new_page()
     sign_in(page, live.setup.learners[0].token)
+    assert page.goto("/redoc").status == 404  # type: ignore[union-attr]  (FastAPI's CDN page)
     for path in [*_learner_pages(live), "/docs"]:
         page.goto(path)
         page.wait_for_load_state("networkidle")
     assert page.locator(".swagger-ui").count() == 1  # /docs rendered from local assets
-    foreign = [url for url in context.requested if not url.startswith(live.url + "/")]
+    here = urlsplit(live.url).netloc
+    # data: and blob: URLs are made inside the page; anything with a host must be this server.
+    foreign = [
+        url
+        for url in context.requested
+        if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != here
+    ]
     assert foreign == []
+    assert any(url.startswith(live.url + "/static/swagger/") for url in context.requested)
 
 
 @pytest.mark.parametrize("width", [375, 1280])
@@ -141,6 +150,22 @@ def test_no_page_scrolls_sideways_and_screenshots(browser: Any, live: LiveDemo, 
             page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
     finally:
         ctx.close()
+
+
+def test_signing_in_with_the_keyboard_alone(context: Any, live: LiveDemo) -> None:
+    learner = live.setup.learners[0]
+    page = context.new_page()
+    page.goto("/sign-in")
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == "token":
+            break
+    else:
+        raise AssertionError("the token field cannot be reached with Tab")
+    page.keyboard.type(learner.token)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/learners/{learner.learner_id}")
+    assert page.locator("label[for=programme]").count() == 1  # inputs have labels
 
 
 def test_a_cross_site_form_post_is_refused(context: Any, live: LiveDemo) -> None:
