@@ -46,7 +46,7 @@ from creditbank.api.routes import (
 )
 from creditbank.config import Settings
 from creditbank.credentials.issuer import CredentialIssuer, load_issuer
-from creditbank.web import verify
+from creditbank.web import install_web, verify
 
 __all__ = ["API_DESCRIPTION", "create_app", "create_app_from_settings"]
 
@@ -145,6 +145,7 @@ def create_app(
     app.include_router(imports.router)  # h6: cohort imports
     app.include_router(reports.router)  # h6: reports
     app.include_router(credentials.router)
+    install_web(app)
     app.include_router(verify.router)  # h7: the public /verify page and /static/js/crypto/
     return app
 

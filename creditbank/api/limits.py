@@ -50,7 +50,7 @@ class BodyLimitMiddleware:
         while True:
             message = await receive()
             if message["type"] != "http.request":  # the client went away
-                await self.app(scope, _replay([message]), send)
+                await self.app(scope, _replay([message], receive), send)
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
@@ -62,16 +62,20 @@ class BodyLimitMiddleware:
                 break
         body = b"".join(chunks)
         await self.app(
-            scope, _replay([{"type": "http.request", "body": body, "more_body": False}]), send
+            scope,
+            _replay([{"type": "http.request", "body": body, "more_body": False}], receive),
+            send,
         )
 
 
-def _replay(messages: list[Message]) -> Receive:
+def _replay(messages: list[Message], then: Receive) -> Receive:
+    """The messages already read, then the real channel: a streamed answer (a file) listens for
+    the client's disconnect while it sends, so answering "disconnected" at once would cut it."""
     pending = list(messages)
 
     async def receive() -> Message:
         if pending:
             return pending.pop(0)
-        return {"type": "http.disconnect"}
+        return await then()
 
     return receive

@@ -52,14 +52,14 @@ def demo_command(
 
     from creditbank.api.app import create_app
     from creditbank.credentials.issuer import demo_issuer
-    from creditbank.demo import next_steps, open_demo
+    from creditbank.demo import next_steps, open_demo, sign_in_links
 
     console = Console()
     with tempfile.TemporaryDirectory(prefix="creditbank-demo-") as scratch:
         folder = data_dir or Path(scratch)
         base_url = f"http://127.0.0.1:{port}"
         with open_demo(folder, base_url=base_url) as (bank, setup):
-            for line in next_steps(setup):
+            for line in [*next_steps(setup), *sign_in_links(bank, setup)]:
                 console.print(line, highlight=False, markup=False, soft_wrap=True)
             issuer = demo_issuer(folder / "keys" / "credential.key", base_url)
             app_ = create_app(bank, credential_issuer=issuer)

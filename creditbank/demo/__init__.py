@@ -17,7 +17,7 @@ serves the existing ledger.
 """
 
 from creditbank.demo.seed import build_demo
-from creditbank.demo.serve import next_steps, open_demo
+from creditbank.demo.serve import next_steps, open_demo, sign_in_links
 from creditbank.demo.setup import (
     CREDENTIALS_FILE,
     DEMO_ORIGIN,
@@ -35,4 +35,5 @@ __all__ = [
     "build_demo",
     "next_steps",
     "open_demo",
+    "sign_in_links",
 ]

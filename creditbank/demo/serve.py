@@ -16,6 +16,7 @@ from creditbank.errors import ConflictError
 from creditbank.ledger.database import make_engine
 from creditbank.ledger.keys import generate_key, save_private_key
 from creditbank.ledger.private_files import private_folder, private_sqlite_file
+from creditbank.web import signin_link
 
 __all__ = ["next_steps", "open_demo"]
 
@@ -91,4 +92,18 @@ def next_steps(setup: DemoSetup) -> Sequence[str]:
         f"    --log-key '{setup.verifier_key}'",
         "",
         f"Serving on {url} (Ctrl-C to stop)",
+    ]
+
+
+def sign_in_links(bank: CreditBank, setup: DemoSetup) -> list[str]:
+    """A one-time sign-in link for the web pages per demo account (each works once, 15 min).
+
+    The link carries a one-time code, never the account's token.
+    """
+    accounts = [
+        (f"{actor.role} {actor.actor_id}", actor.token)
+        for actor in (setup.admin, *setup.registrars, *setup.providers)
+    ] + [(f"learner {learner.learner_id}", learner.token) for learner in setup.learners]
+    return ["Sign in to the web pages (each link works once, for 15 minutes):"] + [
+        f"  {label}: {signin_link(bank, token, setup.base_url)}" for label, token in accounts
     ]

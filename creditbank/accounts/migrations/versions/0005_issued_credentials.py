@@ -1,7 +1,7 @@
 """Issued credentials (W3C VC 2.0), their status list bits, and credential-issuing keys
 
-Revision ID: h3_issued_credentials
-Revises: 0001
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 21:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "h3_issued_credentials"
-down_revision = "0001"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Learners' identities sealed under per-learner data keys (issue 9 item 9).
 
-Revision ID: h2_identity_vault
-Revises: h2_admin_audit
+Revision ID: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-revision = "h2_identity_vault"
-down_revision = "h2_admin_audit"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Cosigned checkpoints: the log's checkpoints with the witnesses' cosignature lines added
 
-Revision ID: h5_cosigned_checkpoints
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 22:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "h5_cosigned_checkpoints"
-down_revision = "h2_identity_vault"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

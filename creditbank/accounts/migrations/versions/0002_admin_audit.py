@@ -1,6 +1,6 @@
 """The admins' append-only audit table (issue 9 item 12).
 
-Revision ID: h2_admin_audit
+Revision ID: 0002
 Revises: 0001
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 from creditbank.accounts.admin_audit import audit_trigger_sql
 
-revision = "h2_admin_audit"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

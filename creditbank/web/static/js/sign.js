@@ -1,0 +1,139 @@
+// Signed writes from the pages: a form of class "signed-write" describes one ledger entry (its
+// type, the signer, a fixed body and fields the person fills in). The page shows in words what
+// will be signed; on submit the key file is opened here (keyfile.js), the entry is signed with
+// WebCrypto Ed25519 over "creditbank-entry/v1\n" || RFC 8785(entry) (the project's jcs.js), and
+// only the signed entry is sent. The private key never leaves the browser.
+import { canonicalBytes } from "./crypto/jcs.js";
+import { sha256, sign } from "./crypto/ed25519.js";
+import { base64Encode, bytesToHex, concatBytes } from "./crypto/multibase.js";
+import { openKeyFile } from "./keyfile.js";
+
+const DOMAIN = new TextEncoder().encode("creditbank-entry/v1\n");
+
+function nowStamp() {
+  // RFC 3339 UTC with microseconds, the one spelling the ledger accepts.
+  return new Date().toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
+function randomHex(bytes) {
+  return bytesToHex(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+function fieldValues(form) {
+  const values = {};
+  for (const input of form.querySelectorAll("[data-body-field]")) {
+    const name = input.dataset.bodyField;
+    let value = input.value.trim();
+    if (input.dataset.kind === "int") value = value === "" ? null : Number(value);
+    if (value !== "" && value !== null) values[name] = value;
+  }
+  return values;
+}
+
+function describe(form) {
+  const preview = form.querySelector(".preview");
+  if (!preview || !preview.dataset.template) return;
+  const values = fieldValues(form);
+  preview.textContent = preview.dataset.template.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "…");
+}
+
+// A learner registration: a random id and salt made here, and the salted commitment to the person
+// (SHA-256(salt || RFC 8785({"id_number", "name"}))); the name and ID number go beside the entry
+// to the erasable identity table, never into the signed entry.
+async function registration(form) {
+  const name = form.querySelector("[data-identity=name]").value.trim();
+  const idNumber = form.querySelector("[data-identity=id_number]").value.trim();
+  const salt = randomHex(32);
+  const person = canonicalBytes({ id_number: idNumber, name });
+  const saltBytes = new Uint8Array(salt.match(/../g).map((h) => parseInt(h, 16)));
+  const commitment = bytesToHex(await sha256(concatBytes(saltBytes, person)));
+  const learnerId = `L-${randomHex(8)}`;
+  return {
+    body: { v: 1, learner_id: learnerId, commitment },
+    extra: { identity: { name, id_number: idNumber, salt } },
+  };
+}
+
+async function post(form, privateKey, publicKey, body, extra = {}) {
+  const entry = {
+    type: form.dataset.type,
+    actor: form.dataset.actor,
+    claimed_at: nowStamp(),
+    nonce: `n-${randomHex(12)}`,
+    body,
+  };
+  const signature = await sign(privateKey, concatBytes(DOMAIN, canonicalBytes(entry)));
+  const payload = {
+    entry,
+    signature: { alg: "Ed25519", public_key: base64Encode(publicKey), sig: base64Encode(signature) },
+    ...extra,
+  };
+  const answer = await fetch("/web/entries", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": form.dataset.csrf },
+    body: JSON.stringify(payload),
+  });
+  const receipt = await answer.json();
+  if (!answer.ok) throw new Error(receipt.detail || receipt.title || `HTTP ${answer.status}`);
+  return receipt;
+}
+
+// One entry (data-body plus the filled-in fields), or one per element of data-bodies, in order.
+async function submit(form, status) {
+  const file = form.querySelector("input[type=file]").files[0];
+  if (!file) throw new Error(form.dataset.needKey);
+  const passphrase = form.querySelector("input[name=passphrase]")?.value ?? "";
+  const { privateKey, publicKey } = await openKeyFile(await file.text(), passphrase);
+  if (form.dataset.type === "learner.registered") {
+    const { body, extra } = await registration(form);
+    status.textContent = form.dataset.sending;
+    const receipt = await post(form, privateKey, publicKey, body, extra);
+    receipt.learner_id = body.learner_id;
+    return receipt;
+  }
+  const bodies = form.dataset.bodies
+    ? JSON.parse(form.dataset.bodies)
+    : [{ ...JSON.parse(form.dataset.body || "{}"), ...fieldValues(form) }];
+  let receipt;
+  for (const [number, body] of bodies.entries()) {
+    status.textContent = `${form.dataset.sending} ${number + 1}/${bodies.length}`;
+    receipt = await post(form, privateKey, publicKey, body);
+  }
+  return receipt;
+}
+
+for (const form of document.querySelectorAll("form.signed-write")) {
+  const status = form.querySelector("[role=status]");
+  form.addEventListener("input", () => describe(form));
+  describe(form);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    status.className = "";
+    status.textContent = "";
+    submit(form, status).then(
+      (receipt) => {
+        status.className = "ok";
+        status.dataset.index = String(receipt.index);
+        if (receipt.learner_id) status.dataset.learnerId = receipt.learner_id;
+        status.textContent = `${form.dataset.done} #${receipt.index}`;
+        if (receipt.learner_id) {
+          const learner = document.createElement("a");
+          learner.href = `/learners/${receipt.learner_id}`;
+          learner.textContent = ` ${receipt.learner_id}`;
+          status.append(learner);
+        }
+        const link = document.createElement("a");
+        link.href = `/log/entries/${receipt.index}`;
+        link.textContent = ` ${form.dataset.viewEntry}`;
+        status.append(link);
+      },
+      (error) => {
+        status.className = "error";
+        status.textContent = error.message;
+        button.disabled = false;
+      },
+    );
+  });
+}
