@@ -32,11 +32,11 @@ from creditbank.ledger.checkpoint import Checkpoint, NoteSigner  # noqa: E402
 from creditbank.ledger.merkle import MemoryTree  # noqa: E402
 from tests.browser_crypto.conftest import (  # noqa: E402
     HARNESS,
-    LAUNCH_ARGS,
     LiveServer,
     harness_app,
     module_call,
 )
+from tests.conftest import CHROMIUM_ARGS  # noqa: E402
 
 ENTRIES = 1000
 RUNS = 5
@@ -93,7 +93,7 @@ def main() -> None:
     server = LiveServer(harness_app()).start()
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             page = browser.new_page()
             page.goto(server.url + HARNESS)
             say(f"verifying a transcript of {ENTRIES} entries, {RUNS} times")

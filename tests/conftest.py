@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -70,3 +71,35 @@ def engine(request: pytest.FixtureRequest) -> Engine:
     if request.param == "postgres":
         return request.getfixturevalue("pg_engine")  # type: ignore[no-any-return]
     return request.getfixturevalue("sqlite_engine")  # type: ignore[no-any-return]
+
+
+CHROMIUM_ENV = "CREDITBANK_TEST_CHROMIUM"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Debian Chromium per test process, shared by every browser test.
+
+    Playwright's sync API runs one event loop per process, so the page tests and the crypto tests
+    must share this one. The path comes from ``CREDITBANK_TEST_CHROMIUM`` (``.ci/run`` sets it);
+    without it the browser tests skip and say why; set to a missing file, they fail.
+    """
+    path = os.environ.get(CHROMIUM_ENV)
+    if not path:
+        pytest.skip(f"browser tests need {CHROMIUM_ENV}=/usr/bin/chromium (Debian's chromium)")
+    if not Path(path).is_file():
+        pytest.fail(f"{CHROMIUM_ENV}={path} does not exist")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -13,7 +13,6 @@ failure rolls back the log batch and the read models together.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -63,8 +62,6 @@ from creditbank.ledger.log import Appended, Batch, Log
 from creditbank.mapping import Catalog, Holdings, Mapping, Plan, Programme, plan
 
 __all__ = ["SYSTEM_ACTOR", "CreditBank", "Receipt", "Submission"]
-
-_log = logging.getLogger("creditbank.accounts")
 
 
 class CreditBank:
@@ -227,8 +224,8 @@ class CreditBank:
                     with work.attempt():
                         outcomes.append(work.stage(item))
                 except Exception as exc:  # noqa: BLE001 - each submission's failure is its own
-                    if not isinstance(exc, CreditbankError):
-                        _log.exception("a submission failed unexpectedly", exc_info=exc)
+                    # Returned, not logged: the caller's edge (the API's error handler) writes one
+                    # line with a correlation id; a traceback here could carry database values.
                     outcomes.append(exc)
         return [
             outcome if isinstance(outcome, Exception) else self._answer(work.batch, outcome)

@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from creditbank.accounts.cohort_files import read_cohort_file
 from creditbank.accounts.cohorts import BATCH_ROWS, Importer, ImportResult, learner_secret
+from creditbank.cli.common import new_app
 from creditbank.client import CreditbankClient, EntrySigner
 from creditbank.config import Settings
 from creditbank.errors import CohortFileError, InputError, KeyFormatError
@@ -139,7 +140,7 @@ def _signer(client_url: str, token: str, key: Path, actor: str | None) -> EntryS
 
 def register(app: typer.Typer) -> None:
     """Add ``creditbank import`` (learners, certificates, credits) to ``app``."""
-    group = typer.Typer(help="导入名单 / Import a cohort file (CSV or XLSX) through the API.")
+    group = new_app(help="导入名单 / Import a cohort file (CSV or XLSX) through the API.")
     app.add_typer(group, name="import")
     for kind, who in (
         ("learners", "registrar: name, id_number"),

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from creditbank.cli.common import new_app
 from creditbank.client import CreditbankClient
 
 __all__ = ["register"]
@@ -53,7 +54,7 @@ def _day(text: str) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="报表 / Reports as CSV or XLSX (zh or en headers).")
+    group = new_app(help="报表 / Reports as CSV or XLSX (zh or en headers).")
     app.add_typer(group, name="report")
 
     @group.command("conversions")

@@ -16,6 +16,7 @@ import httpx
 import typer
 from rich.console import Console
 
+from creditbank.cli.common import new_app
 from creditbank.config import Settings
 from creditbank.errors import InputError, KeyFormatError
 from creditbank.ledger import SqlLogStore
@@ -31,7 +32,7 @@ from creditbank.witness.submit import WitnessEndpoint, cosign_latest
 
 __all__ = ["witness_app"]
 
-witness_app = typer.Typer(help="Run a transparency-log witness; get this log cosigned.")
+witness_app = new_app(help="Run a transparency-log witness; get this log cosigned.")
 
 
 def _passphrase() -> bytes | None:

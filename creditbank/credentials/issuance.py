@@ -24,10 +24,10 @@ from sqlmodel import Session, col, select
 
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.credential_rows import IssuedCredentialRow
+from creditbank.accounts.identity_vault import SealedIdentityRow, open_identity
 from creditbank.accounts.tables import (
     CertificateRow,
     ConversionRow,
-    LearnerIdentityRow,
     LearnerRow,
 )
 from creditbank.credentials.document import (
@@ -96,10 +96,12 @@ def _facts(
 ) -> CredentialFacts:
     learner_name = None
     if name:
-        identity = session.get(LearnerIdentityRow, learner_id)
-        if identity is None:
-            raise NotFoundError(f"no name is on record for learner {learner_id!r} (erased?)")
-        learner_name = identity.name
+        try:
+            learner_name = open_identity(session, learner_id).name
+        except NotFoundError:
+            raise NotFoundError(
+                f"no name is on record for learner {learner_id!r} (erased?)"
+            ) from None
     catalog = bank.catalog(session)
     return CredentialFacts(
         learner_id=learner_id,
@@ -214,7 +216,7 @@ def refresh_statuses(bank: CreditBank, *, now: datetime) -> list[str]:
         col(ConversionRow.reversed_index) >= col(issued.issued_tree_size),
     )
     erased = col(issued.with_name) & ~exists().where(
-        col(LearnerIdentityRow.learner_id) == col(issued.learner_id)
+        col(SealedIdentityRow.learner_id) == col(issued.learner_id)
     )
     with Session(bank.engine) as session:
         rows = session.exec(
@@ -225,7 +227,7 @@ def refresh_statuses(bank: CreditBank, *, now: datetime) -> list[str]:
         gone = {
             row.credential_id
             for row in rows
-            if row.with_name and session.get(LearnerIdentityRow, row.learner_id) is None
+            if row.with_name and session.get(SealedIdentityRow, row.learner_id) is None
         }
         changes = [
             StatusChange(

@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from creditbank.accounts.kinds import REASON_CODES
 from creditbank.accounts.tokens import Principal
 from creditbank.web.config import LANGUAGES
 from creditbank.web.i18n import Translations, html_lang
@@ -99,6 +100,7 @@ class Page:
             lang=self.language,
             html_lang=html_lang(self.language),
             languages=LANGUAGES,
+            reason_codes=REASON_CODES,
             user=self.principal,
             csrf_token=self.csrf_token,
             path=self.request.url.path,

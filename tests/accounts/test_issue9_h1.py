@@ -36,7 +36,9 @@ def test_issue9_item1_cascade_ids_never_collide(mapped: World) -> None:
     revocation = mapped.post(
         mapped.provider, "certificate.revoked", {"certificate_id": "C-1", "reason": "fraud"}
     )
-    leaves = [mapped.bank.log.leaf(i) for i in revocation.consequences]
+    # Revocation reverses (and, since issue 12, re-posts what still stands): the reversals here.
+    consequences = [mapped.bank.log.leaf(i) for i in revocation.consequences]
+    leaves = [leaf for leaf in consequences if leaf.entry.type == "conversion.reversed"]
     assert [leaf.entry.body["conversion_id"] for leaf in leaves] == ["CVZ.1", "CVZ:1"]
     nonces = [leaf.entry.nonce for leaf in leaves]
     assert len(set(nonces)) == 2

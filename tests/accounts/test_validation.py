@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from creditbank.accounts.identity import Identity, commitment_of, new_salt
+from creditbank.accounts.identity_vault import SealedIdentityRow
 from creditbank.accounts.replay import snapshot
 from creditbank.accounts.tables import LearnerIdentityRow, TokenRow
 from creditbank.errors import (
@@ -321,6 +322,7 @@ def test_erasure_keeps_the_log_verifiable_and_unlinked(world: World) -> None:
     world.bank.erase_learner("L-1")
     with Session(world.bank.engine) as session:
         assert session.get(LearnerIdentityRow, "L-1") is None
+        assert session.get(SealedIdentityRow, "L-1") is None
     for _, leaf in world.bank.log.leaves(0, world.bank.log.size()):
         assert "王芳".encode() not in leaf.data and b"310101199001011234" not in leaf.data
     audit_log(world.bank.log.store, origin=ORIGIN)

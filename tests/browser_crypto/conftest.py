@@ -8,13 +8,11 @@ every test page refuses, and records, any request that would leave 127.0.0.1.
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,35 +22,7 @@ from fastapi.responses import HTMLResponse
 
 from creditbank.web import verify
 
-CHROMIUM_ENV = "CREDITBANK_TEST_CHROMIUM"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HARNESS = "/__crypto_harness"
-
-
-def chromium_path() -> str:
-    path = os.environ.get(CHROMIUM_ENV)
-    if not path:
-        pytest.skip(f"browser tests need {CHROMIUM_ENV} (e.g. {CHROMIUM_ENV}=/usr/bin/chromium)")
-    if not Path(path).is_file():
-        pytest.skip(f"{CHROMIUM_ENV}={path} does not exist")
-    return path
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    executable = chromium_path()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield launched
-        launched.close()
 
 
 def _free_port() -> int:

@@ -93,7 +93,7 @@ def test_an_issued_credential_verifies_then_shows_revoked(
     world.bank.submit(
         world.provider.sign(
             "certificate.revoked",
-            {"certificate_id": body["certificate_id"], "reason": "revoked by the provider"},
+            {"certificate_id": body["certificate_id"], "reason": "withdrawn-by-issuer"},
         )
     )
     result, reasons, heading, escaped = _open(browser, page_url)

@@ -64,7 +64,8 @@ def test_a_complete_transcript_verifies_and_says_as_of_when(revoked: World) -> N
     bundle = _bundle(revoked)
     proven = verify_transcript(bundle, _key(revoked))
     assert proven.complete_as_of == bundle["completeness"]["index_entry"]
-    assert proven.total_recognised == revoked.bank.balance("L-1").total_recognised == 0
+    # The revocation reversed X-1 and re-posted the course CR-1 still supports (issue 12): 4.
+    assert proven.total_recognised == revoked.bank.balance("L-1").total_recognised == Decimal(4)
     assert "conversion.reversed" in _types(bundle) and "certificate.revoked" in _types(bundle)
     audit = audit_log(revoked.bank.log.store, origin=ORIGIN)
     assert audit.index_entries_checked > 5
@@ -125,7 +126,7 @@ def test_a_v1_bundle_still_verifies_but_is_not_proven_complete(revoked: World) -
     del v1["completeness"]
     proven = verify_transcript(v1, _key(revoked))
     assert proven.complete_as_of is None
-    assert proven.total_recognised == Decimal(0)
+    assert proven.total_recognised == Decimal(4)  # what CR-1 still supports (re-posted)
 
 
 def test_a_learner_with_no_entries_beyond_registration(sqlite_world: World) -> None:

@@ -7,7 +7,6 @@ is not set. Playwright's own browser download is never used.
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -24,16 +23,7 @@ from creditbank.accounts.bank import CreditBank
 from creditbank.api.app import create_app
 from creditbank.demo import DemoSetup, open_demo
 
-CHROMIUM_ENV = "CREDITBANK_TEST_CHROMIUM"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @dataclass(frozen=True)
@@ -71,21 +61,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveDemo]:
         finally:
             server.should_exit = True
             thread.join(timeout=30)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    path = os.environ.get(CHROMIUM_ENV)
-    if not path:
-        pytest.skip(f"browser tests need {CHROMIUM_ENV}=/usr/bin/chromium (Debian's chromium)")
-    if not Path(path).exists():
-        pytest.fail(f"{CHROMIUM_ENV}={path} does not exist")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=path, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from creditbank.accounts.schema import upgrade
 from sqlalchemy import Engine, select
 
+from creditbank.accounts.migrate import upgrade
 from creditbank.accounts.tokens import Principal
 from creditbank.accounts.web_tables import SIGNIN_CODES, WEB_SESSIONS
 from creditbank.web.sessions import SessionStore, SignInCodes, digest
