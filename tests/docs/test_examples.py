@@ -1,13 +1,15 @@
 """Every example of README.md and docs/ runs for real (issue 9 item 17).
 
-The fenced ``python`` blocks are executed, and every ``creditbank ...`` and ``curl ...`` line of
-the ``sh``/``bash``/``console`` blocks is run through bash with ``.venv/bin`` first on ``PATH``,
-against one demo ledger served by uvicorn on 127.0.0.1 (built in ``./demo`` of a temporary working
-directory, as ``docs/api.md`` tells a reader to). The placeholders a reader fills in by hand
-(``L-…``, ``--public-key …``, the log's verifier key, the port 8000) are filled from
-the demo and from what earlier lines of the same block printed. A block is skipped only when an
-HTML comment ``<!-- example: not run (why) -->`` stands right before it; such blocks are listed
-below and a test pins the list, so adding one is a visible decision.
+The fenced ``python`` blocks are executed; every ``creditbank ...`` line of the
+``sh``/``bash``/``console`` blocks runs through typer's runner (in-process, as the installed
+script would) and every ``curl ...`` line through bash, each block in a fresh working directory
+holding ``demo`` (one demo ledger served by uvicorn on 127.0.0.1 for the module) and
+``log.vkey``. ``creditbank demo`` itself is started as a process, seen to answer, and stopped.
+The placeholders a reader fills in by hand (``L-…``, ``--public-key …``, the log's verifier key,
+port 8000) are filled from the demo and from what earlier lines of the block printed. A line that
+says ``# ... exits N`` must exit N, every other line 0. Other shell lines (``pip``, ``pytest``,
+benchmarks) are not run here. A block is skipped only when ``<!-- example: not run (why) -->``
+stands right before it; ``EXPECTED_NOT_RUN`` pins that list, so adding one is a visible decision.
 """
 
 from __future__ import annotations
@@ -292,7 +294,9 @@ def test_issue9_item17_shell_examples_run(block: Block, demo: Demo, workdir: Pat
             _serve_cli_demo(line, demo)
             continue
         code, output = _run(line, demo, captured)
-        assert code == 0, f"{block.name}: {line!r} exited {code}\n{output}"
+        said = re.search(r"#.*\bexits (\d+)", line)  # a line may say "# exits 10"
+        expected = int(said.group(1)) if said else 0
+        assert code == expected, f"{block.name}: {line!r} exited {code}, not {expected}\n{output}"
         _capture(line, output, captured)
 
 
