@@ -38,6 +38,7 @@ def install_web(app: FastAPI, config: WebConfig | None = None) -> None:
         auth,
         credential,
         docs,
+        learner_search,
         provider,
         public,
         registrar,
@@ -56,6 +57,7 @@ def install_web(app: FastAPI, config: WebConfig | None = None) -> None:
         worker,
         credential,
         registrar,
+        learner_search,
         provider,
         admin,
     ):
