@@ -73,3 +73,15 @@ def test_no_one_else_can_make_or_download_a_learners_credential(
         f"/learners/{mine.learner_id}/credential/share", form={"csrf_token": "forged"}
     )
     assert answer.status == 403
+
+
+def test_a_registrar_may_download_a_learners_credential(context: Any, live: LiveDemo) -> None:
+    learner = live.setup.learners[1]
+    page = context.new_page()
+    sign_in(page, live.setup.registrars[0].token)
+    answer = page.request.get(f"/learners/{learner.learner_id}/credential.json")
+    assert answer.status == 200
+    assert answer.json()["credentialSubject"]["id"].endswith(learner.learner_id)
+    assert "identifier" not in answer.json()["credentialSubject"]  # never the name
+    pdf = page.request.get(f"/learners/{learner.learner_id}/credential.pdf")
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF-")
