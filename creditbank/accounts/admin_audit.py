@@ -25,7 +25,7 @@ __all__ = [
     "record_action",
 ]
 
-Action = Literal["token.issued", "token.revoked", "learner.read"]
+Action = Literal["token.issued", "token.revoked", "learner.read", "learner.searched"]
 
 
 class AdminAuditRow(SQLModel, table=True):

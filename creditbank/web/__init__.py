@@ -33,14 +33,34 @@ def install_web(app: FastAPI, config: WebConfig | None = None) -> None:
     """Serve the pages of ``app.state.bank`` on ``app`` (replacing FastAPI's CDN-based /docs)."""
     # Imported here: the write route reuses the API's write path, and the API's app imports this
     # package, so a module-level import would be circular when ``creditbank.web`` comes first.
-    from creditbank.web.routes import admin, auth, docs, provider, public, registrar, worker
+    from creditbank.web.routes import (
+        admin,
+        auth,
+        credential,
+        docs,
+        learner_search,
+        provider,
+        public,
+        registrar,
+        worker,
+    )
 
     state = WebState.build(app.state.bank, config or WebConfig.from_env())
     app.state.web = state
     app.router.routes[:] = [route for route in app.router.routes if _not_docs(route)]
     app.mount("/static/swagger", StaticFiles(directory=_SWAGGER_DIR), name="swagger-static")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="web-static")
-    for module in (docs, auth, public, worker, registrar, provider, admin):
+    for module in (
+        docs,
+        auth,
+        public,
+        worker,
+        credential,
+        registrar,
+        learner_search,
+        provider,
+        admin,
+    ):
         app.include_router(module.router)
 
 

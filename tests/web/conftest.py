@@ -21,6 +21,7 @@ import uvicorn
 
 from creditbank.accounts.bank import CreditBank
 from creditbank.api.app import create_app
+from creditbank.credentials.issuer import demo_issuer
 from creditbank.demo import DemoSetup, open_demo
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
@@ -48,7 +49,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveDemo]:
     folder = tmp_path_factory.mktemp("web-demo")
     with open_demo(folder, base_url=url) as (bank, setup):
         server = uvicorn.Server(
-            uvicorn.Config(create_app(bank), host="127.0.0.1", port=port, log_level="warning")
+            uvicorn.Config(
+                create_app(
+                    bank, credential_issuer=demo_issuer(folder / "keys" / "credential.key", url)
+                ),
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+            )
         )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

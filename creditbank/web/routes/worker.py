@@ -110,6 +110,7 @@ def worker_page(
         what_if=what_if,
         what_if_error=what_if_error,
         all_qualifications=catalog.qualifications,
+        credentials=getattr(page.request.app.state, "credential_issuer", None) is not None,
     )
 
 
