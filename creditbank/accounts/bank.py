@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -27,6 +27,7 @@ from creditbank.accounts.identity import Identity
 from creditbank.accounts.identity_vault import shred_identity
 from creditbank.accounts.kinds import parse_body
 from creditbank.accounts.learner_holdings import learner_holdings, recognised_in
+from creditbank.accounts.names import DEFAULT_TIMEZONE
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.snapshot import SessionSnapshot
 from creditbank.accounts.tables import LearnerRow, MappingRow
@@ -74,8 +75,11 @@ class CreditBank:
         programmes: Sequence[Programme],
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        timezone: tzinfo = DEFAULT_TIMEZONE,
     ) -> None:
         self.engine = engine
+        #: Calendar days (issue dates, as-of dates) are counted in this zone.
+        self.timezone = timezone
         self.log = log
         self.programmes = tuple(programmes)
         self.clock = clock
@@ -241,7 +245,9 @@ class CreditBank:
         with self.log.batch(now=self.clock()) as batch:
             session = self._session(batch)
             snapshot = SessionSnapshot(session, self.catalog, self._programme_index())
-            work = UnitOfWork(self.log, batch, session, snapshot, self._system_key_or_none())
+            work = UnitOfWork(
+                self.log, batch, session, snapshot, self._system_key_or_none(), self.timezone
+            )
             work.prefetch(items)
             yield work
             session.flush()
@@ -295,7 +301,7 @@ class CreditBank:
 
     def balance(self, learner_id: str, as_of: date | None = None) -> LearnerBalance:
         with Session(self.engine) as session:
-            return learner_balance(session, learner_id, as_of)
+            return learner_balance(session, learner_id, as_of, tz=self.timezone)
 
     def progress(self, learner_id: str, programme_code: str, as_of: date | None = None) -> Progress:
         day = as_of or self.clock().date()
@@ -340,7 +346,7 @@ class CreditBank:
     def expiring(self, learner_id: str, days: int, today: date | None = None) -> list[ExpiringItem]:
         if not 0 < days <= 3660:
             raise InputError("days must be between 1 and 3660")
-        day = today or self.clock().date()
+        day = today or self.clock().astimezone(self.timezone).date()
         with Session(self.engine) as session:
             _require_learner(session, learner_id)
             return expiring_soon(

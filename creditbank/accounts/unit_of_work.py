@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
@@ -34,6 +34,7 @@ from creditbank.accounts.identity import Identity
 from creditbank.accounts.identity_vault import seal_identity
 from creditbank.accounts.kinds import KINDS, Admission, Body, kind_of, parse_body
 from creditbank.accounts.kinds.base import RowKey
+from creditbank.accounts.names import DEFAULT_TIMEZONE
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.snapshot import SessionSnapshot
 from creditbank.accounts.tables import (
@@ -123,8 +124,10 @@ class UnitOfWork:
         session: Session,
         snapshot: SessionSnapshot,
         system_key: Ed25519PrivateKey | None,
+        timezone: tzinfo = DEFAULT_TIMEZONE,
     ) -> None:
         self.log = log
+        self.timezone = timezone
         self.batch = batch
         self.session = session
         self.snapshot = snapshot
@@ -190,7 +193,7 @@ class UnitOfWork:
             raise InputError(
                 f"an identity is only accepted with learner registrations, not {kind.entry_type}"
             )
-        kind.admit(self.snapshot, body, Admission(signed, actor, self.now, identity))
+        kind.admit(self.snapshot, body, Admission(signed, actor, self.now, identity, self.timezone))
         # The group's nonces were asked once (prefetch); this one was not among the used ones.
         # The log chains the entry into its learner's history (snapshot before applying).
         learner = kind.learner_of(self.snapshot, body)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -59,6 +60,8 @@ class BankConfig:
     log_key_passphrase: bytes | None
     origin: str
     data_dir: Path
+    #: IANA zone whose calendar days the rules count in (``CREDITBANK_TIMEZONE``).
+    timezone: str = "Asia/Shanghai"
 
 
 @contextmanager
@@ -75,7 +78,13 @@ def open_bank(
         key = load_private_key(config.log_key_file, passphrase=config.log_key_passphrase)
         store = SqlLogStore(engine)
         with Log.open(store, origin=config.origin, signer=NoteSigner(config.origin, key)) as log:
-            yield CreditBank(engine, log, load_programmes(config.data_dir), clock=clock)
+            yield CreditBank(
+                engine,
+                log,
+                load_programmes(config.data_dir),
+                clock=clock,
+                timezone=ZoneInfo(config.timezone),
+            )
     finally:
         if own_engine:
             engine.dispose()

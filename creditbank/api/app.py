@@ -160,6 +160,7 @@ def create_app_from_settings(settings: Settings | None = None) -> FastAPI:
         log_key_passphrase=passphrase.get_secret_value().encode() if passphrase else None,
         origin=settings.origin,
         data_dir=settings.data_dir or shipped_data_dir(),
+        timezone=settings.timezone,
     )
     stack = ExitStack()
     bank = stack.enter_context(open_bank(bank_config))

@@ -142,4 +142,5 @@ def bank_config(settings: Settings, db: str | None) -> BankConfig:
         log_key_passphrase=secret(settings.log_key_passphrase),
         origin=settings.origin,
         data_dir=settings.data_dir or shipped_data_dir(),
+        timezone=settings.timezone,
     )

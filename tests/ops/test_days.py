@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from creditbank.accounts.views import day_cutoff, learner_balance
+from creditbank.errors import RuleViolation
 from tests.accounts.conftest import World, make_world
 
 
@@ -41,3 +42,15 @@ def test_day_cutoff_is_the_start_of_the_next_local_day() -> None:
     assert day_cutoff(None, shanghai) is None
     assert day_cutoff(date(2026, 3, 1), UTC) == "2026-03-02T00:00:00.000000Z"
     assert timedelta(hours=8) == shanghai.utcoffset(datetime(2026, 3, 1))
+
+
+def test_issue9_item7_admission_counts_days_in_the_configured_zone(world: World) -> None:
+    """At 17:30 UTC on 1 March it is already 2 March in Shanghai: that date is not "future" there,
+    and it is in a bank configured for UTC (writes and reads use the one configured zone)."""
+    world.register_learner("L-zone")
+    world.clock.now = datetime(2026, 3, 1, 17, 30, tzinfo=UTC)
+    world.issue("CERT-SH", "L-zone", issued_on="2026-03-02")  # Shanghai (the default): today
+    world.bank.timezone = UTC
+    with pytest.raises(RuleViolation, match="in the future"):
+        world.issue("CERT-UTC", "L-zone", issued_on="2026-03-02")
+    assert [c.certificate_id for c in world.bank.balance("L-zone").certificates] == ["CERT-SH"]

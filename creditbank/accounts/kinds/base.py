@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session, SQLModel
 
 from creditbank.accounts.identity import Identity
 from creditbank.accounts.kinds.fields import Body
+from creditbank.accounts.names import DEFAULT_TIMEZONE
 from creditbank.accounts.tables import ActorRow
 from creditbank.ledger.entry import Leaf, SignedEntry
 from creditbank.mapping import Catalog, Holdings, PostedRecognition
@@ -72,6 +73,13 @@ class Admission:
     actor: ActorRow
     now: datetime
     identity: Identity | None = None
+    #: The zone whose calendar days the rules count in (the bank's configured one).
+    timezone: tzinfo = DEFAULT_TIMEZONE
+
+    @property
+    def today(self) -> date:
+        """The log clock's day in the configured zone: dates in bodies are local days."""
+        return self.now.astimezone(self.timezone).date()
 
 
 #: Apply an appended entry to the read models (inside the append transaction).

@@ -36,7 +36,7 @@ def admit(snapshot: Snapshot, body: CertificateIssued, admission: Admission) -> 
             f"qualification_code {body.qualification_code!r} is not an occupation code "
             "of the 2022 classification (like 6-18-02-04)"
         )
-    not_future(body.issued_on, admission.now, "issued_on")
+    not_future(body.issued_on, admission.today, "issued_on")
 
 
 def project(session: Session, index: int, leaf: Leaf, body: CertificateIssued) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from creditbank.accounts.kinds.base import Snapshot
-from creditbank.accounts.names import DEFAULT_TIMEZONE
 from creditbank.accounts.tables import ActorKeyRow, CertificateRow, CreditRow, LearnerRow
 from creditbank.errors import ConflictError, NotFoundError, PermissionDenied, RuleViolation
 
@@ -24,9 +23,9 @@ def require_unused_holding_id(snapshot: Snapshot, holding_id: str) -> None:
         raise ConflictError(f"holding id {holding_id!r} is already used by a certificate or credit")
 
 
-def not_future(day: date, now: datetime, what: str) -> None:
-    # Days are the learners' (Asia/Shanghai), as on the read path (issue 9 item 7).
-    if day > now.astimezone(DEFAULT_TIMEZONE).date():
+def not_future(day: date, today: date, what: str) -> None:
+    """``today`` is the log clock's day in the bank's zone, as on the read path (issue 9 item 7)."""
+    if day > today:
         raise RuleViolation(f"{what} {day} is in the future", code="date-in-future")
 
 

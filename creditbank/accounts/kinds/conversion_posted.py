@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.common import not_future, require_learner
 from creditbank.accounts.kinds.fields import Body, Credits, Day, Identifier, SourceId
-from creditbank.accounts.names import DEFAULT_TIMEZONE
 from creditbank.accounts.tables import (
     ConversionRow,
     LearnerRow,
@@ -55,10 +54,8 @@ def admit(snapshot: Snapshot, body: ConversionPosted, admission: Admission) -> N
     if snapshot.get(ConversionRow, body.conversion_id) is not None:
         raise ConflictError(f"conversion {body.conversion_id!r} already exists")
     require_learner(snapshot, body.learner_id)
-    not_future(body.as_of, admission.now, "as_of")
-    if body.as_of < admission.now.astimezone(DEFAULT_TIMEZONE).date() - timedelta(
-        days=MAX_BACKDATE_DAYS
-    ):
+    not_future(body.as_of, admission.today, "as_of")
+    if body.as_of < admission.today - timedelta(days=MAX_BACKDATE_DAYS):
         raise RuleViolation(
             f"as_of {body.as_of} is more than {MAX_BACKDATE_DAYS} days in the past",
             code="as-of-too-old",

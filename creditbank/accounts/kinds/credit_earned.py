@@ -31,7 +31,7 @@ class CreditEarned(Body):
 def admit(snapshot: Snapshot, body: CreditEarned, admission: Admission) -> None:
     require_learner(snapshot, body.learner_id)
     require_unused_holding_id(snapshot, body.credit_id)
-    not_future(body.earned_on, admission.now, "earned_on")
+    not_future(body.earned_on, admission.today, "earned_on")
 
 
 def project(session: Session, index: int, leaf: Leaf, body: CreditEarned) -> None:
