@@ -25,8 +25,9 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from creditbank.accounts.cascade import SYSTEM_ACTOR
-from creditbank.accounts.kinds import KINDS, Admission, parse_body
+from creditbank.accounts.kinds import KINDS, Admission
 from creditbank.accounts.projection import apply_entry
+from creditbank.accounts.replay import replayed_entries
 from creditbank.accounts.snapshot import SessionSnapshot
 from creditbank.accounts.tables import PROJECTION_TABLES, ActorRow, MappingRow
 from creditbank.errors import CreditbankError, TamperError
@@ -84,22 +85,15 @@ def audit_conversions(
     kind = KINDS["conversion.posted"]
     with Session(engine) as session:
         snapshot = SessionSnapshot(session, catalogs, index_of)
-        for row in store.leaves(0, size):
-            try:
-                leaf = Leaf.from_bytes(row.data)
-                body = parse_body(leaf.entry.type, leaf.entry.body)
-            except CreditbankError as exc:
-                raise TamperError(
-                    f"entry {row.index} cannot be read: {exc}", index=row.index
-                ) from exc
+        for index, leaf, body in replayed_entries(store, size):
             if leaf.entry.type == kind.entry_type:
-                _check(session, snapshot, kind.admit, leaf, body, row.index)
+                _check(session, snapshot, kind.admit, leaf, body, index)
                 checked += 1
-            apply_entry(session, row.index, leaf, body)
-            if row.index % 1000 == 0:
+            apply_entry(session, index, leaf, body)
+            if index % 1000 == 0:
                 session.flush()
                 if progress is not None:
-                    progress(row.index + 1)
+                    progress(index + 1)
     engine.dispose()
     return ConversionReport(entries=size, conversions=checked)
 

@@ -22,11 +22,10 @@ from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, select
 
-from creditbank.accounts.kinds import parse_body
 from creditbank.accounts.projection import apply_entry
+from creditbank.accounts.replay import replayed_entries
 from creditbank.accounts.tables import PROJECTION_TABLES, ProjectionStateRow
-from creditbank.errors import CreditbankError, TamperError
-from creditbank.ledger.entry import Leaf
+from creditbank.errors import TamperError
 from creditbank.ledger.store import LogStore
 
 __all__ = ["Difference", "ReadModelReport", "audit_read_models", "compare_read_models"]
@@ -116,19 +115,12 @@ def _derive(store: LogStore, size: int, progress: Callable[[int], None] | None) 
         tables = [t.__table__ for t in PROJECTION_TABLES]  # type: ignore[attr-defined]
         SQLModel.metadata.create_all(fresh, tables=tables)
         with Session(fresh) as session:
-            for row in store.leaves(0, size):
-                try:
-                    leaf = Leaf.from_bytes(row.data)
-                    body = parse_body(leaf.entry.type, leaf.entry.body)
-                except CreditbankError as exc:
-                    raise TamperError(
-                        f"entry {row.index} cannot be replayed: {exc}", index=row.index
-                    ) from exc
-                apply_entry(session, row.index, leaf, body)
-                if row.index % 2000 == 1999:
+            for index, leaf, body in replayed_entries(store, size):
+                apply_entry(session, index, leaf, body)
+                if index % 2000 == 1999:
                     session.flush()
                     if progress is not None:
-                        progress(row.index + 1)
+                        progress(index + 1)
             session.flush()
             return _rows(session)
     finally:

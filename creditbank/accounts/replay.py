@@ -8,13 +8,13 @@ plain sorted rows so a test (or an operator) can assert two sets of read models 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from creditbank.accounts.kinds import parse_body
+from creditbank.accounts.kinds import Body, parse_body
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.tables import PROJECTION_TABLES
 from creditbank.errors import CreditbankError, TamperError
@@ -22,14 +22,15 @@ from creditbank.ledger import SqlLogStore
 from creditbank.ledger.entry import Leaf
 from creditbank.ledger.store import LogStore
 
-__all__ = ["rebuild", "replay", "snapshot"]
+__all__ = ["rebuild", "replay", "replayed_entries", "snapshot"]
 
 
-def replay(
-    store: LogStore, session: Session, *, progress: Callable[[int], None] | None = None
-) -> int:
-    """Apply every log entry to (empty) read models in ``session``; return how many."""
-    size = store.size()
+def replayed_entries(store: LogStore, size: int) -> Iterator[tuple[int, Leaf, Body]]:
+    """The first ``size`` entries of the log, each parsed into its typed body, in order.
+
+    The one loop that a rebuild, the read-model audit and the conversion re-check share: an entry
+    that does not parse is a :class:`~creditbank.errors.TamperError` naming its index.
+    """
     for row in store.leaves(0, size):
         try:
             leaf = Leaf.from_bytes(row.data)
@@ -38,11 +39,20 @@ def replay(
             raise TamperError(
                 f"entry {row.index} cannot be replayed: {exc}", index=row.index
             ) from exc
-        apply_entry(session, row.index, leaf, body)
-        if row.index % 1000 == 0:
+        yield row.index, leaf, body
+
+
+def replay(
+    store: LogStore, session: Session, *, progress: Callable[[int], None] | None = None
+) -> int:
+    """Apply every log entry to (empty) read models in ``session``; return how many."""
+    size = store.size()
+    for index, leaf, body in replayed_entries(store, size):
+        apply_entry(session, index, leaf, body)
+        if index % 1000 == 0:
             session.flush()
             if progress is not None:
-                progress(row.index + 1)
+                progress(index + 1)
     session.flush()
     if progress is not None:
         progress(size)
