@@ -29,7 +29,10 @@ __all__ = [
     "Checkpoint",
     "NoteSigner",
     "NoteVerifier",
+    "format_vkey",
+    "note_key_id",
     "open_note",
+    "parse_vkey",
     "sign_note",
 ]
 
@@ -39,8 +42,43 @@ _NAME = re.compile(r"^[^\s+]+$")
 _MAX_SIGNATURES = 16
 
 
+def note_key_id(name: str, algorithm: int, public_raw: bytes) -> bytes:
+    """A C2SP signed-note key id: the first 4 bytes of SHA-256(name || LF || algorithm || key)."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([algorithm]) + public_raw).digest()[:4]
+
+
+def parse_vkey(vkey: str, algorithm: int, what: str) -> tuple[str, bytes, Ed25519PublicKey]:
+    """Parse ``name+hex8+base64(algorithm || public key)``, checking the id matches the key.
+
+    Shared by the log's Ed25519 note keys (0x01) and witnesses' ``cosignature/v1`` keys (0x04);
+    ``what`` names the key in errors.
+    """
+    # The name has no '+', but the base64 key may: split at the first two only.
+    parts = vkey.strip().split("+", 2)
+    if len(parts) != 3:
+        raise KeyFormatError(f"a {what} looks like name+hex8+base64")
+    name, hex_id, b64 = parts
+    _check_name(name)
+    try:
+        key_id = bytes.fromhex(hex_id)
+        raw = base64.b64decode(b64, validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise KeyFormatError(f"{what} {vkey!r} is not hex8+base64") from exc
+    if len(key_id) != 4 or len(raw) != 33 or raw[0] != algorithm:
+        raise KeyFormatError(f"a {what} holds a 4-byte id and a 0x{algorithm:02x} Ed25519 key")
+    if note_key_id(name, algorithm, raw[1:]) != key_id:
+        raise KeyFormatError(f"{what} {name}: id {hex_id} does not match its public key")
+    return name, key_id, Ed25519PublicKey.from_public_bytes(raw[1:])
+
+
+def format_vkey(name: str, key_id: bytes, algorithm: int, public_key: Ed25519PublicKey) -> str:
+    """The ``name+hex8+base64(algorithm || public key)`` form of a verifier key."""
+    raw = bytes([algorithm]) + public_key.public_bytes_raw()
+    return f"{name}+{key_id.hex()}+{base64.b64encode(raw).decode()}"
+
+
 def _key_id(name: str, public_raw: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + bytes([_ED25519]) + public_raw).digest()[:4]
+    return note_key_id(name, _ED25519, public_raw)
 
 
 def _check_name(name: str) -> None:
@@ -59,27 +97,11 @@ class NoteVerifier:
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteVerifier:
         """Parse ``name+hex8+base64(0x01||pubkey)``, checking the id matches the key."""
-        # The name has no '+', but the base64 key may: split at the first two only.
-        parts = vkey.strip().split("+", 2)
-        if len(parts) != 3:
-            raise KeyFormatError("a verifier key looks like name+hex8+base64")
-        name, hex_id, b64 = parts
-        _check_name(name)
-        try:
-            key_id = bytes.fromhex(hex_id)
-            raw = base64.b64decode(b64, validate=True)
-        except (ValueError, binascii.Error) as exc:
-            raise KeyFormatError(f"verifier key {vkey!r} is not hex8+base64") from exc
-        if len(key_id) != 4 or len(raw) != 33 or raw[0] != _ED25519:
-            raise KeyFormatError("verifier key must hold a 4-byte id and an Ed25519 (0x01) key")
-        if _key_id(name, raw[1:]) != key_id:
-            raise KeyFormatError(f"verifier key {name}: id {hex_id} does not match its public key")
-        return cls(name=name, key_id=key_id, public_key=Ed25519PublicKey.from_public_bytes(raw[1:]))
+        return cls(*parse_vkey(vkey, _ED25519, "verifier key"))
 
     @property
     def vkey(self) -> str:
-        raw = bytes([_ED25519]) + self.public_key.public_bytes_raw()
-        return f"{self.name}+{self.key_id.hex()}+{base64.b64encode(raw).decode()}"
+        return format_vkey(self.name, self.key_id, _ED25519, self.public_key)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 import struct
 from collections.abc import Iterable, Sequence
@@ -26,6 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from creditbank.errors import CheckpointError, KeyFormatError, SignatureError
+from creditbank.ledger.checkpoint import format_vkey, note_key_id, parse_vkey
 
 __all__ = [
     "Cosignature",
@@ -44,9 +44,7 @@ _MAX_TIME = 2**63 - 1
 
 
 def _key_id(name: str, public_raw: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + bytes([_COSIGNATURE_V1]) + public_raw).digest()[
-        :4
-    ]
+    return note_key_id(name, _COSIGNATURE_V1, public_raw)
 
 
 def cosigned_message(checkpoint_text: str, timestamp: int) -> bytes:
@@ -67,25 +65,11 @@ class CosignerVerifier:
     @classmethod
     def from_vkey(cls, vkey: str) -> CosignerVerifier:
         """Parse a ``name+hex8+base64(0x04 || public key)`` verifier key."""
-        parts = vkey.strip().split("+", 2)
-        if len(parts) != 3 or not _NAME.match(parts[0]):
-            raise KeyFormatError("a witness key looks like name+hex8+base64")
-        name, hex_id, b64 = parts
-        try:
-            key_id = bytes.fromhex(hex_id)
-            raw = base64.b64decode(b64, validate=True)
-        except (ValueError, binascii.Error) as exc:
-            raise KeyFormatError(f"witness key {vkey!r} is not hex8+base64") from exc
-        if len(key_id) != 4 or len(raw) != 33 or raw[0] != _COSIGNATURE_V1:
-            raise KeyFormatError("a witness key holds a 4-byte id and a cosignature/v1 (0x04) key")
-        if _key_id(name, raw[1:]) != key_id:
-            raise KeyFormatError(f"witness key {name}: id {hex_id} does not match its public key")
-        return cls(name, key_id, Ed25519PublicKey.from_public_bytes(raw[1:]))
+        return cls(*parse_vkey(vkey, _COSIGNATURE_V1, "witness key"))
 
     @property
     def vkey(self) -> str:
-        raw = bytes([_COSIGNATURE_V1]) + self.public_key.public_bytes_raw()
-        return f"{self.name}+{self.key_id.hex()}+{base64.b64encode(raw).decode()}"
+        return format_vkey(self.name, self.key_id, _COSIGNATURE_V1, self.public_key)
 
 
 @dataclass(frozen=True)
