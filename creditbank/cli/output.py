@@ -19,11 +19,16 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-def print_receipt(receipt: Receipt, as_json: bool) -> None:
+def print_receipt(
+    receipt: Receipt, as_json: bool, created: dict[str, str] | None = None
+) -> None:
+    """The receipt, after the ids the command made up (``created``): without them a person who
+    let the command choose a certificate or conversion id could not revoke or reverse it later."""
     if as_json:
         typer.echo(
             json.dumps(
                 {
+                    **(created or {}),
                     "index": receipt.index,
                     "entry_type": receipt.entry_type,
                     "tree_size": receipt.tree_size,
@@ -33,6 +38,8 @@ def print_receipt(receipt: Receipt, as_json: bool) -> None:
             )
         )
         return
+    for name, value in (created or {}).items():
+        typer.echo(f"{name}: {value}")
     again = " (already in the log: this is the original receipt)" if receipt.replayed else ""
     typer.echo(
         f"{receipt.entry_type} appended at index {receipt.index}, tree size {receipt.tree_size}"

@@ -25,7 +25,7 @@ from creditbank.cli.remote import (
     parse_day,
     writer,
 )
-from creditbank.client import CreditbankClient
+from creditbank.client import CreditbankClient, new_nonce
 from creditbank.client.mapping_import import import_mappings
 from creditbank.config import Settings
 from creditbank.errors import InputError
@@ -60,6 +60,7 @@ def certificate_issue(
     """Issue a vocational certificate to a learner (a signed certificate.issued entry)."""
     issued = parse_day(issued_on, "--issued-on")
     assert issued is not None
+    certificate_id = certificate_id or "C-" + new_nonce()[2:]
     with writer(url, token, key, actor) as api:
         receipt = api.issue_certificate(
             learner_id=learner,
@@ -68,7 +69,7 @@ def certificate_issue(
             issued_on=issued,
             certificate_id=certificate_id,
         )
-    print_receipt(receipt, as_json)
+    print_receipt(receipt, as_json, {"certificate_id": certificate_id})
 
 
 @certificate_app.command("revoke")

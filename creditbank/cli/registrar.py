@@ -22,6 +22,7 @@ from creditbank.cli.remote import (
     parse_day,
     writer,
 )
+from creditbank.client import new_nonce
 from creditbank.errors import InputError
 
 __all__ = ["app"]
@@ -114,6 +115,7 @@ def convert_post(
     as_json: JsonOption = False,
 ) -> None:
     """Ask the planner and post exactly what it proposes (a signed conversion.posted)."""
+    conversion_id = conversion_id or "CV-" + new_nonce()[2:]
     with writer(url, token, key, actor) as api:
         proposed, receipt = api.convert(
             learner, programme, as_of=parse_day(as_of), conversion_id=conversion_id
@@ -123,7 +125,7 @@ def convert_post(
         return
     if not as_json:
         print_plan(proposed)
-    print_receipt(receipt, as_json)
+    print_receipt(receipt, as_json, {"conversion_id": conversion_id})
 
 
 @convert_app.command("reverse")

@@ -9,6 +9,7 @@ against it with the URL and token from the environment; Ctrl-C stops it cleanly.
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import socket
@@ -253,6 +254,16 @@ def test_the_cli_client_commands_work_against_the_demo(demo: Demo, tmp_path: Pat
     )
     assert issued.returncode == 0, issued.stdout + issued.stderr
     assert "certificate.issued appended at index" in issued.stdout
+    # The id the command chose is printed, so the provider can revoke what it issued.
+    (made,) = re.findall(r"^certificate_id: (C-\w+)$", issued.stdout, re.MULTILINE)
+    provider_env = {
+        "CREDITBANK_URL": demo.url,
+        "CREDITBANK_TOKEN": provider["token"],
+        "CREDITBANK_KEY_FILE": provider["private_key_path"],
+    }
+    revoked = _cli("certificate", "revoke", made, "--reason", "entered-in-error", env=provider_env)
+    assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+    assert "certificate.revoked appended at index" in revoked.stdout
 
     programme = creds["programmes"][learner["learner_id"]]
     planned = _cli(
