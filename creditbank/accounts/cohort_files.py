@@ -143,7 +143,8 @@ def _reason(value: str) -> str:
         if value in (code, zh) or value.casefold() == en:
             return code
     raise CellError(
-        "撤销原因须为原因代码之一：" + "、".join(f"{c}（{zh}）" for c, (zh, _) in REASON_CODES.items()),
+        "撤销原因须为原因代码之一："
+        + "、".join(f"{c}（{zh}）" for c, (zh, _) in REASON_CODES.items()),
         f"the reason must be one of the reason codes ({', '.join(REASON_CODES)}), got {value!r}",
     )
 

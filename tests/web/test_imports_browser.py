@@ -29,7 +29,7 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 def _id_number(body: str) -> str:
     """A resident ID number with its right check digit (``body`` is 17 digits)."""
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS)) % 11]
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
 
 
 def _check(page: Any, audience: str, kind: str, path: Path) -> None:

@@ -50,7 +50,9 @@ def _allowed(page: Page, audience: str) -> bool:
     )
 
 
-def _render(page: Page, audience: str, preview: dict[str, Any] | None, status: int = 200) -> Any:
+def _render(
+    page: Page, audience: str, preview: dict[str, Any] | None, status: int = 200
+) -> Response:
     return page.render(
         "imports.html",
         status=status,
