@@ -21,6 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from creditbank.accounts.cohort_files import KINDS, CohortFile, read_cohort_file
 from creditbank.accounts.cohorts import row_body, row_nonce
@@ -127,7 +128,8 @@ async def preview_import(page: Page, request: Request, audience: str) -> Respons
             if len(data) > _MAX_UPLOAD:
                 cohort = _problem(name, "文件超过 1 MiB", "the file is larger than 1 MiB")
             else:
-                cohort = check_file(page, kind, name, data)
+                # Reading an XLSX file takes a while: off the event loop.
+                cohort = await run_in_threadpool(check_file, page, kind, name, data)
     entry_type, columns = KINDS[kind]
     items = _items(cohort) if not cohort.problems else []
     preview = {
