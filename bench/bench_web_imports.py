@@ -5,8 +5,7 @@ whole ASGI app in-process (no network): the time of ``POST /registrar/imports/pr
 learners CSV and a credits XLSX of ``--rows`` rows (read, every cell checked, the rows and the
 signing form rendered), and the server's time to take the page's batches: credit rows signed in
 Python exactly as ``static/js/bulk.js`` signs them (the CLI's bodies and nonces), posted to
-``POST /web/batch`` in the page's batches of 100. Browser-side signing is not in these figures
-(``bench_browser_crypto.py`` times WebCrypto Ed25519 in Chromium).
+``POST /web/batch`` in the page's batches of 100. Browser-side signing is not in these figures.
 """
 
 from __future__ import annotations
