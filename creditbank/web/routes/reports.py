@@ -44,6 +44,8 @@ _TYPES = {
 Lang = Annotated[Literal["zh", "en"], Query()]
 Format = Annotated[Literal["csv", "xlsx"], Query(alias="format")]
 Programme = Annotated[str, Query(min_length=1, max_length=64)]
+From = Annotated[date | None, Query(alias="from")]
+To = Annotated[date | None, Query(alias="to")]
 
 
 def _may(page: Page, report: str) -> bool:
@@ -59,8 +61,8 @@ def _render(page: Page, *, error: str | None = None, status: int = 200, **chosen
         error=error,
         reports=[name for name in _ROLES if _may(page, name)],
         programmes=page.web.bank.programmes,
-        start=chosen.get("start") or (today - timedelta(days=30)).isoformat(),
-        end=chosen.get("end") or today.isoformat(),
+        start=str(chosen.get("start") or today - timedelta(days=30)),
+        end=str(chosen.get("end") or today),
         chosen_programme=chosen.get("programme", ""),
         report_lang="zh" if page.language == "zh_CN" else "en",
     )
@@ -93,9 +95,13 @@ def _dates(start: date | None, end: date | None) -> tuple[date, date]:
 
 @router.get("/reports/conversions")
 def conversions_download(
-    page: PageDep, programme: Programme, start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None, lang: Lang = "zh", kind: Format = "csv",
-) -> Response:  # fmt: skip
+    page: PageDep,
+    programme: Programme,
+    start: From = None,
+    end: To = None,
+    lang: Lang = "zh",
+    kind: Format = "csv",
+) -> Response:
     if not _may(page, "conversions"):
         return page.not_found()
     assert page.principal is not None
@@ -107,7 +113,7 @@ def conversions_download(
             registrar=registrar_scope(page.principal),
         )  # fmt: skip
     except (InputError, NotFoundError) as exc:
-        return _render(page, error=str(exc), status=422, programme=programme)
+        return _render(page, error=str(exc), status=422, programme=programme, start=start, end=end)
     return _download(page, report, f"{found.code}-conversions-{first}-{last}", lang, kind)
 
 
@@ -128,9 +134,8 @@ def roster_download(
 
 @router.get("/reports/certificates")
 def certificates_download(
-    page: PageDep, start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None, lang: Lang = "zh", kind: Format = "csv",
-) -> Response:  # fmt: skip
+    page: PageDep, start: From = None, end: To = None, lang: Lang = "zh", kind: Format = "csv"
+) -> Response:
     if not _may(page, "certificates"):
         return page.not_found()
     assert page.principal is not None and page.principal.actor_id is not None
@@ -141,5 +146,5 @@ def certificates_download(
             page.web.bank.engine, provider, first, last, page.web.config.zone
         )
     except InputError as exc:
-        return _render(page, error=str(exc), status=422)
+        return _render(page, error=str(exc), status=422, start=start, end=end)
     return _download(page, report, f"{provider}-certificates-{first}-{last}", lang, kind)
