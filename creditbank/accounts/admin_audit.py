@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from creditbank.ledger.entry import format_time
 
@@ -20,6 +20,7 @@ __all__ = [
     "Action",
     "AdminAuditRow",
     "AuditEvent",
+    "audit_count",
     "audit_events",
     "audit_trigger_sql",
     "record_action",
@@ -73,11 +74,18 @@ def record_action(
     )
 
 
-def audit_events(session: Session, *, offset: int = 0, limit: int = 100) -> list[AuditEvent]:
-    rows = session.exec(
-        select(AdminAuditRow).order_by(col(AdminAuditRow.seq)).offset(offset).limit(limit)
-    )
+def audit_events(
+    session: Session, *, offset: int = 0, limit: int = 100, newest_first: bool = False
+) -> list[AuditEvent]:
+    """Oldest first (the API's order), or newest first (the admin page's)."""
+    order = col(AdminAuditRow.seq).desc() if newest_first else col(AdminAuditRow.seq)
+    rows = session.exec(select(AdminAuditRow).order_by(order).offset(offset).limit(limit))
     return [AuditEvent(r.seq or 0, r.at, r.by, r.role, r.action, r.subject, r.detail) for r in rows]
+
+
+def audit_count(session: Session) -> int:
+    """How many rows the table holds (to page through it)."""
+    return session.exec(select(func.count()).select_from(AdminAuditRow)).one()
 
 
 AUDIT_TRIGGERS = ("admin_audit",)

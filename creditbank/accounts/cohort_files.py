@@ -1,6 +1,7 @@
-"""Cohort files: learners, certificates and earned credits, read from CSV or XLSX and validated.
+"""Cohort files: learners, certificates, revocations and earned credits, read and validated.
 
-A registrar imports learners and earned credits, a provider the certificates it issued. The whole
+A registrar imports learners and earned credits, a provider the certificates it issued or revokes
+(a revocation's reason is a reason code, or its Chinese or English label). The whole
 file is read and every row checked before anything is signed, so a bad file is reported at once,
 every problem with file, row (the header is row 1, as Excel numbers it), column and a sentence in
 Chinese and English. Headers may be the English column names or their Chinese labels.
@@ -24,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from creditbank.accounts.kinds.fields import REASON_CODES
 from creditbank.errors import CohortFileError, CohortProblem
 from creditbank.mapping.values import parse_occupation_code
 
@@ -135,6 +137,18 @@ def _date(value: str) -> date:
         ) from None
 
 
+def _reason(value: str) -> str:
+    """A reason code, or its Chinese or English label (what a person types in Excel)."""
+    for code, (zh, en) in REASON_CODES.items():
+        if value in (code, zh) or value.casefold() == en:
+            return code
+    raise CellError(
+        "撤销原因须为原因代码之一："
+        + "、".join(f"{c}（{zh}）" for c, (zh, _) in REASON_CODES.items()),
+        f"the reason must be one of the reason codes ({', '.join(REASON_CODES)}), got {value!r}",
+    )
+
+
 KINDS: dict[str, tuple[str, tuple[Column, ...]]] = {
     "learners": (
         "learner.registered",
@@ -149,6 +163,10 @@ KINDS: dict[str, tuple[str, tuple[Column, ...]]] = {
             Column("level", "等级", _int_range(1, 5)),
             Column("issued_on", "发证日期", _date),
         ),
+    ),
+    "revocations": (
+        "certificate.revoked",
+        (Column("certificate_id", "证书编号", _identifier), Column("reason", "撤销原因", _reason)),
     ),
     "credits": (
         "credit.earned",

@@ -31,7 +31,7 @@ from creditbank.errors import CohortFileError, CohortProblem, CreditbankError
 from creditbank.ledger import LogEntryRow
 from creditbank.ledger.entry import SignedEntry
 
-__all__ = ["BATCH_ROWS", "ImportResult", "Importer", "known_nonces", "row_nonce"]
+__all__ = ["BATCH_ROWS", "ImportResult", "Importer", "known_nonces", "row_body", "row_nonce"]
 
 #: Rows per ``POST /v1/batch`` (one transaction and one checkpoint each).
 BATCH_ROWS = 500
@@ -61,8 +61,20 @@ def row_nonce(kind: str, row: CohortRow, secret: bytes) -> str:
     if kind == "learners":
         digest = hmac.new(secret, str(row.values["id_number"]).encode(), hashlib.sha256)
         return "imp-l-" + digest.hexdigest()[:40]
-    key = str(row.values["certificate_id" if kind == "certificates" else "credit_id"])
+    key = str(row.values[KINDS[kind][1][0].name])  # the file's key column (certificate id ...)
     return f"imp-{kind[:4]}-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def row_body(kind: str, row: CohortRow) -> dict[str, Any]:
+    """The entry body of a row of every kind but ``learners`` (whose body needs a fresh salt).
+
+    The web pages sign exactly this body in the browser, as the CLI signs it in Python.
+    """
+    if kind == "learners":
+        raise ValueError("a learner row's body is made with its salt (Importer._entry)")
+    return {"v": 1} | {
+        k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.values.items()
+    }
 
 
 @dataclass
@@ -133,10 +145,7 @@ class Importer:
             identity = Identity(name=values["name"], id_number=values["id_number"], salt=new_salt())
             body = {"v": 1, "learner_id": new_learner_id(), "commitment": commitment_of(identity)}
             return self.sign(entry_type, body, nonce), identity
-        body = {"v": 1} | {
-            k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()
-        }
-        return self.sign(entry_type, body, nonce), None
+        return self.sign(entry_type, row_body(kind, row), nonce), None
 
 
 def learner_secret(private_key_bytes: bytes) -> bytes:

@@ -31,6 +31,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from creditbank.accounts.tables import CertificateRow, ConversionRow, RecognitionRow
+from creditbank.accounts.tokens import Principal
 from creditbank.errors import InputError, NotFoundError
 from creditbank.ledger.entry import format_time
 from creditbank.mapping import Programme
@@ -39,6 +40,7 @@ __all__ = [
     "Report",
     "certificates_report",
     "conversions_report",
+    "registrar_scope",
     "roster_report",
     "to_csv",
     "to_xlsx",
@@ -256,6 +258,14 @@ def to_xlsx(report: Report, lang: Lang) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def registrar_scope(principal: Principal) -> str | None:
+    """Whose conversions a programme report covers: an admin's all (None), a registrar's own.
+
+    The API's report routes and the web's report downloads both ask this, so the rule is one.
+    """
+    return None if principal.role == "admin" else principal.actor_id
 
 
 def programme_of(programmes: Sequence[Programme], code: str) -> Programme:

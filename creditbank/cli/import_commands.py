@@ -1,4 +1,4 @@
-"""``creditbank import learners|certificates|credits FILE``: a cohort through the HTTP API.
+"""``creditbank import learners|certificates|revocations|credits FILE``: a cohort through the HTTP API.
 
 The file (CSV, UTF-8 or GBK, or XLSX) is checked whole first; with any bad row nothing is posted
 unless ``--partial``, which posts the good rows and writes the bad ones, with the reason, to a
@@ -146,6 +146,7 @@ def register(app: typer.Typer) -> None:
         ("learners", "registrar: name, id_number"),
         ("certificates", "provider: certificate_id, learner_id, qualification_code, level, "
                          "issued_on"),
+        ("revocations", "provider: certificate_id, reason (a reason code or its label)"),
         ("credits", "registrar: credit_id, learner_id, institution, course_code, credits, grade, "
                     "earned_on"),
     ):  # fmt: skip

@@ -36,12 +36,15 @@ def install_web(app: FastAPI, config: WebConfig | None = None) -> None:
     from creditbank.web.routes import (
         admin,
         auth,
+        batch,
         credential,
         docs,
+        imports,
         learner_search,
         provider,
         public,
         registrar,
+        reports,
         worker,
     )
 
@@ -59,6 +62,9 @@ def install_web(app: FastAPI, config: WebConfig | None = None) -> None:
         registrar,
         learner_search,
         provider,
+        imports,
+        batch,
+        reports,
         admin,
     ):
         app.include_router(module.router)

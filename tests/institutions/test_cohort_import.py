@@ -99,6 +99,33 @@ def test_certificates_import_once_and_reimport_appends_nothing(
     assert size(world) == before + 5
 
 
+def test_revocations_by_file_take_reason_codes_or_their_labels(
+    world: World, client_for: Any, tmp_path: Path
+) -> None:
+    provider = world.provider
+    rows = cert_rows(world, 3)
+    client = client_for(provider)
+    run_import(
+        client, provider.signer, "certificates", write_csv(tmp_path / "c.csv", [CERT_HEADER, *rows])
+    )
+    draft = write_csv(
+        tmp_path / "draft.csv",
+        [["证书编号", "撤销原因"], [rows[0][0], "录入错误"], [rows[1][0], "Fraud or forgery"],
+         [rows[2][0], "fraud"], [rows[2][0], "because"]],
+    )  # fmt: skip
+    cohort = read_cohort_file("revocations", draft, today=TODAY)
+    assert [r.values["reason"] for r in cohort.rows] == ["entered-in-error", "fraud", "fraud"]
+    assert [(p.row, p.column) for p in cohort.problems] == [(5, "reason")]
+    assert "entered-in-error" in cohort.problems[0].en and "录入错误" in cohort.problems[0].zh
+    path = write_csv(
+        tmp_path / "revoke.csv", [["certificate_id", "reason"], *(r[:1] + ["fraud"] for r in rows)]
+    )
+    before = size(world)
+    result = run_import(client, provider.signer, "revocations", path)
+    assert (result.appended, result.already) == (3, 0) and size(world) == before + 3
+    assert run_import(client, provider.signer, "revocations", path).already == 3
+
+
 def test_a_bad_row_appends_nothing_and_names_file_row_column(
     world: World, client_for: Any, tmp_path: Path
 ) -> None:

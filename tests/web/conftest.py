@@ -7,10 +7,12 @@ is not set. Playwright's own browser download is never used.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,3 +94,16 @@ def sign_in(page: Any, token: str) -> None:
 def api(live: LiveDemo, token: str | None = None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.Client(base_url=live.url, headers=headers, timeout=30)
+
+
+@contextmanager
+def signed_in_http(live: LiveDemo, token: str) -> Iterator[tuple[httpx.Client, str]]:
+    """A plain HTTP client signed in with ``token``, and its CSRF token (for the forms)."""
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        page = client.get("/sign-in")
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert found is not None
+        csrf = found.group(1)
+        answer = client.post("/sign-in", data={"token": token, "csrf_token": csrf})
+        assert answer.status_code == 303, answer.text
+        yield client, csrf

@@ -168,6 +168,10 @@ def test_signing_in_with_the_keyboard_alone(context: Any, live: LiveDemo) -> Non
     assert page.locator("label[for=programme]").count() == 1  # inputs have labels
 
 
+def _serve(body: str) -> Any:
+    return lambda route: route.fulfill(body=body, content_type="text/html")
+
+
 def test_a_cross_site_form_post_is_refused(context: Any, live: LiveDemo) -> None:
     """A page on another site posts the sign-out form: no session cookie, no CSRF pair: 403."""
     page = context.new_page()
@@ -186,6 +190,26 @@ def test_a_cross_site_form_post_is_refused(context: Any, live: LiveDemo) -> None
     page.goto(f"/learners/{live.setup.learners[0].learner_id}")
     assert page.locator("[data-total=recognised]").count() == 1  # still signed in
 
+    # The operations forms (file checks that lead to signing) refuse a cross-site post too.
+    size = live.bank.log.size()
+    for token, action in (
+        (live.setup.registrars[0].token, "/registrar/imports/preview"),
+        (live.setup.providers[0].token, "/provider/imports/preview"),
+    ):
+        sign_in(page, token)
+        upload = (
+            f'<form method="post" enctype="multipart/form-data" action="{live.url}{action}">'
+            '<input name="csrf_token" value="guessed"><input name="kind" value="learners">'
+            '<button id="go">go</button></form>'
+        )
+        context.unroute(evil)
+        context.route(evil, _serve(upload))
+        page.goto(evil)
+        with page.expect_response(f"{live.url}{action}") as posted:
+            page.click("#go")
+        assert posted.value.status == 403, action
+    assert live.bank.log.size() == size
+
 
 def test_registrar_provider_and_admin_pages_in_chinese_at_375px(
     browser: Any, live: LiveDemo
@@ -199,9 +223,11 @@ def test_registrar_provider_and_admin_pages_in_chinese_at_375px(
             "/registrar",
             f"/registrar/plan?learner_id={learner.learner_id}&programme={programme}",
             f"/learners/{learner.learner_id}",
+            "/registrar/imports",
+            "/reports",
         ],
-        live.setup.providers[0].token: ["/provider"],
-        live.setup.admin.token: ["/admin"],
+        live.setup.providers[0].token: ["/provider", "/provider/imports", "/reports?provider"],
+        live.setup.admin.token: ["/admin", "/admin/audit", "/reports?admin"],
     }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for token, paths in pages.items():
@@ -218,6 +244,8 @@ def test_registrar_provider_and_admin_pages_in_chinese_at_375px(
                 name = path.strip("/").split("?")[0].split("/")[0]
                 if "plan" in path:
                     name = "registrar-plan"
+                elif path.endswith(("/imports", "/audit")) or "?" in path:
+                    name = re.sub(r"[^a-z]+", "-", path.strip("/"))  # admin-audit, reports-admin
                 page.screenshot(path=str(ARTIFACTS / f"{name}-375.png"), full_page=True)
         finally:
             ctx.close()

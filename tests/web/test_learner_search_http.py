@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import httpx
 from sqlmodel import Session
 
 from creditbank.accounts.admin_audit import audit_events
 from creditbank.accounts.identity_vault import open_identity
 from tests.web.conftest import LiveDemo
-
-
-@contextmanager
-def _signed_in(live: LiveDemo, token: str) -> Iterator[tuple[httpx.Client, str]]:
-    with httpx.Client(base_url=live.url, timeout=30) as client:
-        page = client.get("/sign-in")
-        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert found is not None
-        csrf = found.group(1)
-        answer = client.post("/sign-in", data={"token": token, "csrf_token": csrf})
-        assert answer.status_code == 303, answer.text
-        yield client, csrf
+from tests.web.conftest import signed_in_http as _signed_in
 
 
 def _searches(live: LiveDemo) -> list[tuple[str, str, str]]:

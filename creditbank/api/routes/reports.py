@@ -19,6 +19,7 @@ from creditbank.accounts.reports import (
     certificates_report,
     conversions_report,
     programme_of,
+    registrar_scope,
     roster_report,
     to_csv,
     to_xlsx,
@@ -66,10 +67,6 @@ def _file(report: Report, name: str, lang: Literal["zh", "en"], kind: str) -> Re
     )
 
 
-def _scope(principal: Principal) -> str | None:
-    return None if principal.role == "admin" else principal.actor_id
-
-
 @router.get("/programmes/{programme_code}/conversions", summary="A programme's conversions")
 def programme_conversions(
     bank: BankDep,
@@ -83,7 +80,7 @@ def programme_conversions(
 ) -> Response:
     programme = programme_of(bank.programmes, programme_code)
     report = conversions_report(
-        bank.engine, programme, start, end, _zone(tz), registrar=_scope(principal)
+        bank.engine, programme, start, end, _zone(tz), registrar=registrar_scope(principal)
     )
     return _file(report, f"{programme.code}-conversions-{start}-{end}", lang, kind)
 
@@ -97,7 +94,7 @@ def programme_roster(
     kind: Format = "csv",
 ) -> Response:
     programme = programme_of(bank.programmes, programme_code)
-    report = roster_report(bank.engine, programme, registrar=_scope(principal))
+    report = roster_report(bank.engine, programme, registrar=registrar_scope(principal))
     return _file(report, f"{programme.code}-roster", lang, kind)
 
 

@@ -1,4 +1,8 @@
-"""Admin pages: actors and their keys, API tokens (issue, revoke), register an actor.
+"""Admin pages: actors and their keys, API tokens (issue, revoke), register an actor; the audit.
+
+The audit table (``/admin/audit``, newest first, paged) shows who issued or revoked a token, who
+read a learner's account as admin and who searched the identity store, as ``GET /v1/admin/audit``
+does; the table itself holds no name or ID number, so neither does the page.
 
 Tokens are not log entries: issuing and revoking them are server-side actions of a signed-in admin,
 through POST forms with the CSRF token; a new token is shown once and only its hash is kept.
@@ -7,10 +11,13 @@ Registering an actor is a log entry, signed in the browser with the admin's key 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
+from creditbank.accounts.admin_audit import audit_count, audit_events
 from creditbank.accounts.tables import ActorKeyRow, ActorRow, TokenRow
 from creditbank.errors import CreditbankError
 from creditbank.web.page import Page, PageDep
@@ -18,6 +25,7 @@ from creditbank.web.page import Page, PageDep
 router = APIRouter(include_in_schema=False)
 
 _TOKENS_SHOWN = 200
+_AUDIT_PAGE = 50
 
 
 def _admin(page: Page) -> bool:
@@ -69,6 +77,7 @@ async def issue_token(page: PageDep, request: Request) -> Response:
             actor_id=subject if kind == "actor" else None,
             learner_id=subject if kind == "learner" else None,
             label=label,
+            by=page.principal,  # recorded in the audit table, as the API's token route does
         )
     except CreditbankError as exc:
         return _render(page, error=str(exc))
@@ -83,7 +92,29 @@ async def revoke_token(page: PageDep, request: Request) -> Response:
     if not page.csrf_ok(form):
         return page.forbidden()
     try:
-        page.web.bank.revoke_token(str(form.get("token_hash") or ""))
+        page.web.bank.revoke_token(str(form.get("token_hash") or ""), by=page.principal)
     except CreditbankError as exc:
         return _render(page, error=str(exc))
     return _render(page)
+
+
+@router.get("/admin/audit")
+def audit_page(page: PageDep, number: Annotated[int, Query(alias="page", ge=1)] = 1) -> Response:
+    """The audit table, newest first, ``_AUDIT_PAGE`` rows a page."""
+    if not _admin(page):
+        return page.not_found()
+    with Session(page.web.bank.engine) as session:
+        total = audit_count(session)
+        events = audit_events(
+            session, offset=(number - 1) * _AUDIT_PAGE, limit=_AUDIT_PAGE, newest_first=True
+        )
+    pages = max(1, -(-total // _AUDIT_PAGE))
+    return page.render(
+        "admin_audit.html",
+        events=events,
+        total=total,
+        number=number,
+        pages=pages,
+        newer=number - 1 if number > 1 else None,
+        older=number + 1 if number < pages else None,
+    )

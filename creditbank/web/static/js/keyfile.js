@@ -102,7 +102,21 @@ async function decrypt(der, passphrase) {
   }
 }
 
-/** {privateKey (non-extractable CryptoKey), publicKey (32 raw bytes)} from a key file's text. */
+// The key of a cohort import's learner-row nonces, as `creditbank import learners` derives it
+// (accounts/cohorts.py learner_secret): HMAC-SHA-256(seed, label), kept as a non-extractable
+// HMAC key, so a page's import and the CLI's give a row the same nonce.
+async function learnerNonceKey(seed) {
+  const hmac = { name: "HMAC", hash: "SHA-256" };
+  const base = await subtle.importKey("raw", seed, hmac, false, ["sign"]);
+  const label = new TextEncoder().encode("creditbank cohort learner nonces v1");
+  const secret = await subtle.sign("HMAC", base, label);
+  return subtle.importKey("raw", secret, hmac, false, ["sign"]);
+}
+
+/**
+ * {privateKey (non-extractable CryptoKey), publicKey (32 raw bytes), nonceKey (non-extractable
+ * HMAC key of learner-import nonces)} from a key file's text.
+ */
 export async function openKeyFile(text, passphrase = "") {
   let pkcs8 = pemBody(text, "PRIVATE KEY");
   if (!pkcs8) {
@@ -119,5 +133,6 @@ export async function openKeyFile(text, passphrase = "") {
     throw new KeyFileError("not an Ed25519 private key");
   }
   const privateKey = await subtle.importKey("jwk", jwk, { name: "Ed25519" }, false, ["sign"]);
-  return { privateKey, publicKey: base64urlDecode(jwk.x) };
+  const nonceKey = await learnerNonceKey(base64urlDecode(jwk.d));
+  return { privateKey, publicKey: base64urlDecode(jwk.x), nonceKey };
 }
