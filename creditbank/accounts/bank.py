@@ -30,6 +30,7 @@ from creditbank.accounts.learner_holdings import learner_holdings, recognised_in
 from creditbank.accounts.names import DEFAULT_TIMEZONE
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.snapshot import SessionSnapshot
+from creditbank.accounts.staged_rows import StagedRows, staged_rows
 from creditbank.accounts.tables import LearnerRow, MappingRow
 from creditbank.accounts.tokens import Principal, authenticate, issue_token, revoke_token
 from creditbank.accounts.transcript import build_transcript
@@ -100,7 +101,11 @@ class CreditBank:
 
     def _project_index_entry(self, batch: Batch, appended: Appended) -> None:
         body = parse_body(appended.leaf.entry.type, appended.leaf.entry.body)
-        apply_entry(self._session(batch), appended.index, appended.leaf, body)
+        session = self._session(batch)
+        apply_entry(session, appended.index, appended.leaf, body)
+        staged = staged_rows(session)
+        if staged is not None:  # the batch's last entry: write what the group staged
+            staged.close()
 
     # --- the catalogue as the log has built it ------------------------------------------------
 
@@ -221,16 +226,8 @@ class CreditBank:
         """
         if not items:
             return []
-        outcomes: list[Staged | Exception] = []
         with self._unit_of_work(items) as work:
-            for item in items:
-                try:
-                    with work.attempt():
-                        outcomes.append(work.stage(item))
-                except Exception as exc:  # noqa: BLE001 - each submission's failure is its own
-                    # Returned, not logged: the caller's edge (the API's error handler) writes one
-                    # line with a correlation id; a traceback here could carry database values.
-                    outcomes.append(exc)
+            outcomes = work.stage_each(items)
         return [
             outcome if isinstance(outcome, Exception) else self._answer(work.batch, outcome)
             for outcome in outcomes
@@ -244,12 +241,20 @@ class CreditBank:
     def _unit_of_work(self, items: Sequence[Submission]) -> Iterator[UnitOfWork]:
         with self.log.batch(now=self.clock()) as batch:
             session = self._session(batch)
-            snapshot = SessionSnapshot(session, self.catalog, self._programme_index())
+            staged = StagedRows(session)
+            snapshot = SessionSnapshot(session, self.catalog, self._programme_index(), staged)
             work = UnitOfWork(
-                self.log, batch, session, snapshot, self._system_key_or_none(), self.timezone
+                self.log,
+                batch,
+                session,
+                snapshot,
+                self._system_key_or_none(),
+                self.timezone,
+                staged,
             )
             work.prefetch(items)
             yield work
+            staged.flush()
             session.flush()
 
     def _session(self, batch: Batch) -> Session:

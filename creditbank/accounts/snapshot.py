@@ -3,7 +3,9 @@ append transaction's session.
 
 Rows come from the session's identity map when an earlier entry of the same transaction already
 loaded them (actors and their keys are read once per group), and reflect entries staged earlier in
-the same group, so a batch may register a learner and then credit them.
+the same group, so a batch may register a learner and then credit them: a row staged by
+:mod:`~creditbank.accounts.staged_rows` or added as an ORM object is never answered "absent" from
+the preload, and the query that then looks it up writes it first (nothing is flushed per entry).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel, col, select
 
 from creditbank.accounts.learner_holdings import learner_holdings, recognised_in
+from creditbank.accounts.staged_rows import StagedRows
 from creditbank.mapping import Catalog, Holdings, PostedRecognition, Programme
 
 __all__ = ["SessionSnapshot"]
@@ -31,18 +34,21 @@ class SessionSnapshot:
         session: Session,
         catalog: Callable[[Session], Catalog],
         programmes: dict[str, Programme],
+        staged: StagedRows | None = None,
     ) -> None:
         self._session = session
+        self._staged = staged
         self._catalog = catalog
         self._programmes = programmes
         #: Rows a preload found missing: answered without a query until a projection adds them.
         self._absent: set[tuple[type[SQLModel], Any]] = set()
         self._held: list[SQLModel] = []
-        # Every row a projection adds exists from its flush on (explicit or automatic).
-        event.listen(session, "before_flush", self._before_flush)
+        # Every row a projection adds as an ORM object exists from the moment it is added (a
+        # lookup of it autoflushes first).
+        event.listen(session, "transient_to_pending", self._added)
 
-    def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
-        self.created(session.new)
+    def _added(self, _session: Session, instance: object) -> None:
+        self.created([instance])
 
     def preload(self, wanted: Iterable[tuple[type[SQLModel], Any]]) -> None:
         """Load many rows by primary key, one query per table, and remember which are missing."""
@@ -77,7 +83,9 @@ class SessionSnapshot:
                 self._absent.discard((type(row), getattr(row, primary[0].key)))
 
     def get(self, table: type[_Row], key: Any) -> _Row | None:
-        if (table, key) in self._absent:
+        if (table, key) in self._absent and (
+            self._staged is None or (table, key) not in self._staged.written
+        ):
             return None
         return self._session.get(table, key)
 
