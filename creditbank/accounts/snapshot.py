@@ -42,7 +42,9 @@ class SessionSnapshot:
         self._programmes = programmes
         #: Rows a preload found missing: answered without a query until a projection adds them.
         self._absent: set[tuple[type[SQLModel], Any]] = set()
-        self._held: list[SQLModel] = []
+        #: Rows a preload found, by (table, key): answered without the session (the same objects
+        #: the identity map holds, so a projection's change to one is seen here too).
+        self._found: dict[tuple[type[SQLModel], Any], SQLModel] = {}
         # Every row a projection adds as an ORM object exists from the moment it is added (a
         # lookup of it autoflushes first).
         event.listen(session, "transient_to_pending", self._added)
@@ -65,8 +67,9 @@ class SessionSnapshot:
             for start in range(0, len(ordered), 500):
                 chunk = ordered[start : start + 500]
                 for row in self._session.exec(select(table).where(column.in_(chunk))):
-                    found.add(getattr(row, primary[0].key))
-                    self._held.append(row)  # the identity map holds rows weakly: keep them
+                    key = getattr(row, primary[0].key)
+                    found.add(key)
+                    self._found[(table, key)] = row  # the identity map holds rows weakly
             self._absent.update((table, key) for key in keys - found)
 
     @property
@@ -83,6 +86,9 @@ class SessionSnapshot:
                 self._absent.discard((type(row), getattr(row, primary[0].key)))
 
     def get(self, table: type[_Row], key: Any) -> _Row | None:
+        row = self._found.get((table, key))
+        if row is not None:
+            return row  # type: ignore[return-value]
         if (table, key) in self._absent and (
             self._staged is None or (table, key) not in self._staged.written
         ):
