@@ -241,7 +241,7 @@ class CreditBank(BankReads):
         result = batch.result
         if result is None:
             raise StorageError("the batch did not commit")
-        appended = next(a for a in result.entries if a.index == index)
+        appended = result.entries[index - result.entries[0].index]  # consecutive indices
         return Receipt(
             index=index,
             entry_type=appended.leaf.entry.type,

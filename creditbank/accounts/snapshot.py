@@ -25,6 +25,9 @@ __all__ = ["SessionSnapshot"]
 
 _Row = TypeVar("_Row", bound=SQLModel)
 
+_EXISTS_CHUNK = 500  # ids per existence query, well under every driver's parameter limit
+_LOAD_CHUNK = 100  # ids per ORM load (see SessionSnapshot.preload)
+
 
 class SessionSnapshot:
     """Current state as seen inside the append transaction (read-only use)."""
@@ -53,24 +56,39 @@ class SessionSnapshot:
         self.created([instance])
 
     def preload(self, wanted: Iterable[tuple[type[SQLModel], Any]]) -> None:
-        """Load many rows by primary key, one query per table, and remember which are missing."""
+        """Load many rows by primary key and remember which are missing: per table, one plain
+        existence query, then the ORM loads only the rows that exist (most looked-up ids, of
+        certificates and credits about to be issued, do not; and SQLAlchemy renders a long
+        ``IN`` list's parameters in time quadratic in its length)."""
         by_table: dict[type[SQLModel], set[Any]] = {}
         for table, key in wanted:
             by_table.setdefault(table, set()).add(key)
+        if self._staged is not None:
+            self._staged.flush()  # the existence query goes around the session's hooks
+        conn = self._session.connection()
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         for table, keys in by_table.items():
             primary = sa_inspect(table).primary_key
             if len(primary) != 1:
                 continue  # composite keys are looked up one by one
-            column = col(getattr(table, primary[0].key))
-            found: set[Any] = set()
+            name, pk = str(table.__tablename__), primary[0].name
+            present: set[Any] = set()
             ordered = sorted(keys, key=repr)
-            for start in range(0, len(ordered), 500):
-                chunk = ordered[start : start + 500]
-                for row in self._session.exec(select(table).where(column.in_(chunk))):
-                    key = getattr(row, primary[0].key)
-                    found.add(key)
-                    self._found[(table, key)] = row  # the identity map holds rows weakly
-            self._absent.update((table, key) for key in keys - found)
+            for start in range(0, len(ordered), _EXISTS_CHUNK):
+                chunk = ordered[start : start + _EXISTS_CHUNK]
+                sql = f"SELECT {pk} FROM {name} WHERE {pk} IN ({', '.join([mark] * len(chunk))})"
+                present.update(r[0] for r in conn.exec_driver_sql(sql, tuple(chunk)).all())
+            self._load(table, sorted(present, key=repr))
+            self._absent.update((table, key) for key in keys - present)
+
+    def _load(self, table: type[SQLModel], keys: Sequence[Any]) -> None:
+        name = sa_inspect(table).primary_key[0].key
+        column = col(getattr(table, name))
+        for start in range(0, len(keys), _LOAD_CHUNK):
+            chunk = keys[start : start + _LOAD_CHUNK]
+            for row in self._session.exec(select(table).where(column.in_(chunk))):
+                # Kept here: the session's identity map holds clean rows weakly.
+                self._found[(table, getattr(row, name))] = row
 
     @property
     def catalog(self) -> Catalog:
