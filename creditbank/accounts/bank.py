@@ -7,32 +7,29 @@ checks each entry through its kind in :mod:`creditbank.accounts.kinds`): :meth:`
 database transaction) each entry is parsed, its signature verified, its signer's key and role
 checked, replays answered, its kind's rules applied; then it is appended, projected and, when it
 withdraws a source, followed by the cascade of reversals signed by the log's system actor. A
-failure rolls back the log batch and the read models together.
+failure rolls back the log batch and the read models together. The reading side (balances, plans,
+transcripts, tokens) is :class:`~creditbank.accounts.bank_reads.BankReads`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, func
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 
+from creditbank.accounts.bank_reads import BankReads
 from creditbank.accounts.cascade import SYSTEM_ACTOR
 from creditbank.accounts.identity import Identity
-from creditbank.accounts.identity_vault import shred_identity
 from creditbank.accounts.kinds import parse_body
-from creditbank.accounts.learner_holdings import learner_holdings, recognised_in
 from creditbank.accounts.names import DEFAULT_TIMEZONE
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.snapshot import SessionSnapshot
-from creditbank.accounts.tables import LearnerRow, MappingRow
-from creditbank.accounts.tokens import Principal, authenticate, issue_token, revoke_token
-from creditbank.accounts.transcript import build_transcript
+from creditbank.accounts.staged_rows import StagedRows, staged_rows
 from creditbank.accounts.unit_of_work import (
     Receipt,
     Staged,
@@ -40,33 +37,24 @@ from creditbank.accounts.unit_of_work import (
     UnitOfWork,
     earlier_receipt,
 )
-from creditbank.accounts.views import (
-    ExpiringItem,
-    LearnerBalance,
-    Progress,
-    expiring_soon,
-    learner_balance,
-    progress_toward,
-)
 from creditbank.errors import (
     ConflictError,
     CreditbankError,
     InputError,
-    NotFoundError,
     StorageError,
 )
 from creditbank.ledger import SqlTransaction
 from creditbank.ledger.chain import INDEX_ENTRY_TYPE, LearnerChains
-from creditbank.ledger.cosigned_store import CosignedStore
 from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
 from creditbank.ledger.log import Appended, Batch, Log
-from creditbank.mapping import Catalog, Holdings, Mapping, Plan, Programme, plan
+from creditbank.mapping import Programme
 
 __all__ = ["SYSTEM_ACTOR", "CreditBank", "Receipt", "Submission"]
 
 
-class CreditBank:
-    """The accounts domain over one database and one log."""
+class CreditBank(BankReads):
+    """The accounts domain over one database and one log: the reads of :class:`BankReads` and
+    the one write path."""
 
     def __init__(
         self,
@@ -77,13 +65,7 @@ class CreditBank:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timezone: tzinfo = DEFAULT_TIMEZONE,
     ) -> None:
-        self.engine = engine
-        #: Calendar days (issue dates, as-of dates) are counted in this zone.
-        self.timezone = timezone
-        self.log = log
-        self.programmes = tuple(programmes)
-        self.clock = clock
-        self._catalog_cache: tuple[tuple[int, int, int], Catalog] | None = None
+        super().__init__(engine, log, programmes, clock=clock, timezone=timezone)
         # h5 (issue 11): the log chains each learner's entries and commits the learner index.
         if log.chains is None and log.signer is not None:
             log.chains = LearnerChains(self._index_entry, self._project_index_entry)
@@ -100,29 +82,11 @@ class CreditBank:
 
     def _project_index_entry(self, batch: Batch, appended: Appended) -> None:
         body = parse_body(appended.leaf.entry.type, appended.leaf.entry.body)
-        apply_entry(self._session(batch), appended.index, appended.leaf, body)
-
-    # --- the catalogue as the log has built it ------------------------------------------------
-
-    def catalog(self, session: Session) -> Catalog:
-        """Programmes plus every registered, unretired mapping version (cached per log state)."""
-        unretired = col(MappingRow.retired_at).is_(None)
-        # The key is an aggregate, so a cache hit reads one row, not every mapping's JSON.
-        count, last, total = session.exec(
-            select(
-                func.count(),
-                func.coalesce(func.max(MappingRow.registered_index), -1),
-                func.coalesce(func.sum(MappingRow.registered_index), 0),
-            ).where(unretired)
-        ).one()
-        key = (int(count), int(last), int(total))
-        if self._catalog_cache is not None and self._catalog_cache[0] == key:
-            return self._catalog_cache[1]
-        rows = session.exec(select(MappingRow).where(unretired))
-        mappings = [Mapping.from_json(json.loads(r.mapping_json)) for r in rows]
-        catalog = Catalog(programmes=self.programmes, mappings=tuple(mappings))
-        self._catalog_cache = (key, catalog)
-        return catalog
+        session = self._session(batch)
+        apply_entry(session, appended.index, appended.leaf, body)
+        staged = staged_rows(session)
+        if staged is not None:  # the batch's last entry: write what the group staged
+            staged.close()
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -221,16 +185,8 @@ class CreditBank:
         """
         if not items:
             return []
-        outcomes: list[Staged | Exception] = []
         with self._unit_of_work(items) as work:
-            for item in items:
-                try:
-                    with work.attempt():
-                        outcomes.append(work.stage(item))
-                except Exception as exc:  # noqa: BLE001 - each submission's failure is its own
-                    # Returned, not logged: the caller's edge (the API's error handler) writes one
-                    # line with a correlation id; a traceback here could carry database values.
-                    outcomes.append(exc)
+            outcomes = work.stage_each(items)
         return [
             outcome if isinstance(outcome, Exception) else self._answer(work.batch, outcome)
             for outcome in outcomes
@@ -244,12 +200,20 @@ class CreditBank:
     def _unit_of_work(self, items: Sequence[Submission]) -> Iterator[UnitOfWork]:
         with self.log.batch(now=self.clock()) as batch:
             session = self._session(batch)
-            snapshot = SessionSnapshot(session, self.catalog, self._programme_index())
+            staged = StagedRows(session)
+            snapshot = SessionSnapshot(session, self.catalog, self._programme_index(), staged)
             work = UnitOfWork(
-                self.log, batch, session, snapshot, self._system_key_or_none(), self.timezone
+                self.log,
+                batch,
+                session,
+                snapshot,
+                self._system_key_or_none(),
+                self.timezone,
+                staged,
             )
             work.prefetch(items)
             yield work
+            staged.flush()
             session.flush()
 
     def _session(self, batch: Batch) -> Session:
@@ -277,7 +241,7 @@ class CreditBank:
         result = batch.result
         if result is None:
             raise StorageError("the batch did not commit")
-        appended = next(a for a in result.entries if a.index == index)
+        appended = result.entries[index - result.entries[0].index]  # consecutive indices
         return Receipt(
             index=index,
             entry_type=appended.leaf.entry.type,
@@ -286,119 +250,3 @@ class CreditBank:
             checkpoint=result.checkpoint,
             consequences=tuple(consequences),
         )
-
-    # --- reading ------------------------------------------------------------------------------
-
-    def _programme_index(self) -> dict[str, Programme]:
-        return {p.code: p for p in self.programmes}
-
-    def holdings(
-        self, session: Session, learner_id: str, *, exclude_programme: str | None = None
-    ) -> Holdings:
-        return learner_holdings(
-            session, learner_id, self._programme_index(), exclude_programme=exclude_programme
-        )
-
-    def balance(self, learner_id: str, as_of: date | None = None) -> LearnerBalance:
-        with Session(self.engine) as session:
-            return learner_balance(session, learner_id, as_of, tz=self.timezone)
-
-    def progress(self, learner_id: str, programme_code: str, as_of: date | None = None) -> Progress:
-        day = as_of or self.clock().date()
-        with Session(self.engine) as session:
-            _require_learner(session, learner_id)
-            return progress_toward(
-                session,
-                self.catalog(session),
-                self.holdings(session, learner_id, exclude_programme=programme_code),
-                recognised_in(session, learner_id, programme_code),
-                learner_id,
-                programme_code,
-                day,
-            )
-
-    def plan_for(
-        self,
-        learner_id: str,
-        programme_code: str,
-        as_of: date | None = None,
-        *,
-        what_if: Holdings | None = None,
-    ) -> Plan:
-        """The planner's best allocation for a learner now, optionally with what-if holdings."""
-        day = as_of or self.clock().date()
-        with Session(self.engine) as session:
-            _require_learner(session, learner_id)
-            held = self.holdings(session, learner_id, exclude_programme=programme_code)
-            if what_if is not None:
-                held = Holdings(
-                    certificates=held.certificates + what_if.certificates,
-                    credits=held.credits + what_if.credits,
-                )
-            return plan(
-                self.catalog(session),
-                held,
-                programme_code,
-                day,
-                already_recognised=recognised_in(session, learner_id, programme_code),
-            )
-
-    def expiring(self, learner_id: str, days: int, today: date | None = None) -> list[ExpiringItem]:
-        if not 0 < days <= 3660:
-            raise InputError("days must be between 1 and 3660")
-        day = today or self.clock().astimezone(self.timezone).date()
-        with Session(self.engine) as session:
-            _require_learner(session, learner_id)
-            return expiring_soon(
-                session,
-                self.catalog(session),
-                self.holdings(session, learner_id),
-                learner_id,
-                day,
-                days,
-            )
-
-    def transcript(self, learner_id: str) -> dict[str, Any]:
-        witnessed = CosignedStore(self.engine).latest()
-        with Session(self.engine) as session:
-            return build_transcript(session, self.log, learner_id, witnessed=witnessed)
-
-    # --- credentials and personal data --------------------------------------------------------
-
-    def issue_token(
-        self,
-        *,
-        actor_id: str | None = None,
-        learner_id: str | None = None,
-        label: str = "",
-        by: Principal | None = None,
-    ) -> str:
-        with Session(self.engine) as session:
-            token = issue_token(
-                session,
-                now=self.clock(),
-                actor_id=actor_id,
-                learner_id=learner_id,
-                label=label,
-                by=by,
-            )
-            session.commit()
-            return token
-
-    def authenticate(self, token: str) -> Principal:
-        with Session(self.engine) as session:
-            return authenticate(session, token)
-
-    def revoke_token(self, token_hash: str, *, by: Principal | None = None) -> None:
-        with Session(self.engine) as session:
-            revoke_token(session, token_hash, now=self.clock(), by=by)
-            session.commit()
-
-    def erase_learner(self, learner_id: str) -> None:
-        """Delete a learner's personal data and salt; their entries and balance remain."""
-        shred_identity(self.engine, learner_id)
-
-
-def _require_learner(session: Session, learner_id: str) -> None:
-    if session.get(LearnerRow, learner_id) is None:
-        raise NotFoundError(f"learner {learner_id!r} is not registered")

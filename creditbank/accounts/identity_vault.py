@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, LargeBinary, text
 from sqlmodel import Column, Field, Session, SQLModel
 
+from creditbank.accounts.staged_rows import insert_row
 from creditbank.errors import NotFoundError, StorageError
 
 __all__ = [
@@ -67,8 +68,8 @@ def seal_identity(
         {"id_number": id_number, "name": name, "salt": salt}, ensure_ascii=False
     ).encode()
     sealed = AESGCM(key).encrypt(nonce, plain, learner_id.encode())
-    session.add(LearnerDataKeyRow(learner_id=learner_id, data_key=key))
-    session.add(SealedIdentityRow(learner_id=learner_id, nonce=nonce, ciphertext=sealed))
+    insert_row(session, LearnerDataKeyRow, learner_id=learner_id, data_key=key)
+    insert_row(session, SealedIdentityRow, learner_id=learner_id, nonce=nonce, ciphertext=sealed)
 
 
 def open_identity(session: Session, learner_id: str) -> SealedIdentity:

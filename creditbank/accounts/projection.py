@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from creditbank.accounts.kinds import Body, kind_of
+from creditbank.accounts.staged_rows import staged_rows
 from creditbank.accounts.tables import ProjectionStateRow
 from creditbank.errors import StorageError
 from creditbank.ledger.entry import Leaf
@@ -21,6 +22,10 @@ __all__ = ["apply_entry"]
 def apply_entry(session: Session, index: int, leaf: Leaf, body: Body) -> None:
     """Project the entry at ``index`` into the read models (inside the caller's transaction)."""
     kind_of(leaf.entry.type).project(session, index, leaf, body)
+    stage = staged_rows(session)
+    if stage is not None:  # an append transaction counts in memory, written once per group
+        stage.advance(index)
+        return
     state = session.get(ProjectionStateRow, 1)
     if state is None:
         state = ProjectionStateRow(id=1, applied_size=0)

@@ -3,7 +3,9 @@ append transaction's session.
 
 Rows come from the session's identity map when an earlier entry of the same transaction already
 loaded them (actors and their keys are read once per group), and reflect entries staged earlier in
-the same group, so a batch may register a learner and then credit them.
+the same group, so a batch may register a learner and then credit them: a row staged by
+:mod:`~creditbank.accounts.staged_rows` or added as an ORM object is never answered "absent" from
+the preload, and the query that then looks it up writes it first (nothing is flushed per entry).
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel, col, select
 
 from creditbank.accounts.learner_holdings import learner_holdings, recognised_in
+from creditbank.accounts.staged_rows import StagedRows
 from creditbank.mapping import Catalog, Holdings, PostedRecognition, Programme
 
 __all__ = ["SessionSnapshot"]
 
 _Row = TypeVar("_Row", bound=SQLModel)
+
+_EXISTS_CHUNK = 500  # ids per existence query, well under every driver's parameter limit
+_LOAD_CHUNK = 100  # ids per ORM load (see SessionSnapshot.preload)
 
 
 class SessionSnapshot:
@@ -31,37 +37,58 @@ class SessionSnapshot:
         session: Session,
         catalog: Callable[[Session], Catalog],
         programmes: dict[str, Programme],
+        staged: StagedRows | None = None,
     ) -> None:
         self._session = session
+        self._staged = staged
         self._catalog = catalog
         self._programmes = programmes
         #: Rows a preload found missing: answered without a query until a projection adds them.
         self._absent: set[tuple[type[SQLModel], Any]] = set()
-        self._held: list[SQLModel] = []
-        # Every row a projection adds exists from its flush on (explicit or automatic).
-        event.listen(session, "before_flush", self._before_flush)
+        #: Rows a preload found, by (table, key): answered without the session (the same objects
+        #: the identity map holds, so a projection's change to one is seen here too).
+        self._found: dict[tuple[type[SQLModel], Any], SQLModel] = {}
+        # Every row a projection adds as an ORM object exists from the moment it is added (a
+        # lookup of it autoflushes first).
+        event.listen(session, "transient_to_pending", self._added)
 
-    def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
-        self.created(session.new)
+    def _added(self, _session: Session, instance: object) -> None:
+        self.created([instance])
 
     def preload(self, wanted: Iterable[tuple[type[SQLModel], Any]]) -> None:
-        """Load many rows by primary key, one query per table, and remember which are missing."""
+        """Load many rows by primary key and remember which are missing: per table, one plain
+        existence query, then the ORM loads only the rows that exist (most looked-up ids, of
+        certificates and credits about to be issued, do not; and SQLAlchemy renders a long
+        ``IN`` list's parameters in time quadratic in its length)."""
         by_table: dict[type[SQLModel], set[Any]] = {}
         for table, key in wanted:
             by_table.setdefault(table, set()).add(key)
+        if self._staged is not None:
+            self._staged.flush()  # the existence query goes around the session's hooks
+        conn = self._session.connection()
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         for table, keys in by_table.items():
             primary = sa_inspect(table).primary_key
             if len(primary) != 1:
                 continue  # composite keys are looked up one by one
-            column = col(getattr(table, primary[0].key))
-            found: set[Any] = set()
+            name, pk = str(table.__tablename__), primary[0].name
+            present: set[Any] = set()
             ordered = sorted(keys, key=repr)
-            for start in range(0, len(ordered), 500):
-                chunk = ordered[start : start + 500]
-                for row in self._session.exec(select(table).where(column.in_(chunk))):
-                    found.add(getattr(row, primary[0].key))
-                    self._held.append(row)  # the identity map holds rows weakly: keep them
-            self._absent.update((table, key) for key in keys - found)
+            for start in range(0, len(ordered), _EXISTS_CHUNK):
+                chunk = ordered[start : start + _EXISTS_CHUNK]
+                sql = f"SELECT {pk} FROM {name} WHERE {pk} IN ({', '.join([mark] * len(chunk))})"
+                present.update(r[0] for r in conn.exec_driver_sql(sql, tuple(chunk)).all())
+            self._load(table, sorted(present, key=repr))
+            self._absent.update((table, key) for key in keys - present)
+
+    def _load(self, table: type[SQLModel], keys: Sequence[Any]) -> None:
+        name = sa_inspect(table).primary_key[0].key
+        column = col(getattr(table, name))
+        for start in range(0, len(keys), _LOAD_CHUNK):
+            chunk = keys[start : start + _LOAD_CHUNK]
+            for row in self._session.exec(select(table).where(column.in_(chunk))):
+                # Kept here: the session's identity map holds clean rows weakly.
+                self._found[(table, getattr(row, name))] = row
 
     @property
     def catalog(self) -> Catalog:
@@ -77,7 +104,12 @@ class SessionSnapshot:
                 self._absent.discard((type(row), getattr(row, primary[0].key)))
 
     def get(self, table: type[_Row], key: Any) -> _Row | None:
-        if (table, key) in self._absent:
+        row = self._found.get((table, key))
+        if row is not None:
+            return row  # type: ignore[return-value]
+        if (table, key) in self._absent and (
+            self._staged is None or (table, key) not in self._staged.written
+        ):
             return None
         return self._session.get(table, key)
 

@@ -12,10 +12,16 @@ the checks in their fixed order:
 4. the claimed time, then the kind's admission rules over a snapshot of current state;
 5. append, project, keep the identity (learner registrations), and run the kind's cascade.
 
-:meth:`UnitOfWork.attempt` wraps one submission so that, if anything in it raises, the staged
-leaves and the read models return to where they were (a savepoint plus the batch's own undo),
-while earlier submissions of the same transaction stay staged: that is how group commit keeps one
-request's failure, of any kind, its own.
+Nothing is flushed per entry: read-model rows are staged (:mod:`~creditbank.accounts.staged_rows`)
+and written once per group, or when a later check queries for them.
+
+:meth:`UnitOfWork.attempt` wraps work so that, if anything in it raises, the staged leaves and the
+read models return to where they were (a savepoint plus the batch's own undo), while what was
+staged before it stays. :meth:`UnitOfWork.stage_each` (group commit) is optimistic: it stages the
+whole group inside *one* attempt. Only if a submission fails (a refusal or any unexpected
+exception) is the group undone and staged again one attempt per submission, the failed one
+answered with its error without being run again: a failure stays its own, and the common case
+pays one savepoint per group instead of one savepoint and one flush per submission.
 """
 
 from __future__ import annotations
@@ -37,11 +43,8 @@ from creditbank.accounts.kinds.base import RowKey
 from creditbank.accounts.names import DEFAULT_TIMEZONE
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.snapshot import SessionSnapshot
-from creditbank.accounts.tables import (
-    ActorKeyRow,
-    ActorRow,
-    ProjectionStateRow,
-)
+from creditbank.accounts.staged_rows import StagedRows
+from creditbank.accounts.tables import ActorKeyRow, ActorRow
 from creditbank.errors import CreditbankError, DuplicateNonceError, InputError, StorageError
 from creditbank.ledger.entry import Leaf, SignedEntry
 from creditbank.ledger.log import Batch, Log
@@ -125,6 +128,7 @@ class UnitOfWork:
         snapshot: SessionSnapshot,
         system_key: Ed25519PrivateKey | None,
         timezone: tzinfo = DEFAULT_TIMEZONE,
+        staged: StagedRows | None = None,
     ) -> None:
         self.log = log
         self.timezone = timezone
@@ -135,9 +139,7 @@ class UnitOfWork:
         self._system_key = system_key
         self._used: set[tuple[str, str]] = set()
         self._bodies: dict[int, Body] = {}
-        # Held for the whole transaction: the session's identity map holds clean rows weakly, and
-        # re-reading the projection state for every entry cost a query and a flush each.
-        self._state = session.get(ProjectionStateRow, 1)
+        self._staged = staged
 
     def prefetch(self, submissions: Sequence[Submission]) -> None:
         """Ask the log once for the whole group which nonces are used, and load the rows the
@@ -161,23 +163,56 @@ class UnitOfWork:
 
     @contextmanager
     def attempt(self) -> Iterator[None]:
-        """Stage one submission; if the block raises, undo it (log batch and read models)."""
+        """Stage inside this block; if it raises, undo it (log batch and read models)."""
+        mark = None if self._staged is None else self._staged.mark()  # writes what is pending
         savepoint = self.session.begin_nested()
         try:
             with self.batch.attempt():
                 yield
+                if self._staged is not None:
+                    self._staged.flush()
                 self.session.flush()
         except BaseException:
             savepoint.rollback()
+            if self._staged is not None and mark is not None:
+                self._staged.reset(mark)
             raise
         savepoint.commit()
+
+    def stage_each(self, submissions: Sequence[Submission]) -> list[Staged | Exception]:
+        """Stage independent submissions; each one that fails (for any reason) fails alone.
+
+        Optimistic (see the module docstring): one attempt for the whole group; after a failure,
+        one attempt per submission, with the failed one's error kept rather than run again."""
+        staged: list[Staged] = []
+        try:
+            with self.attempt():
+                for submission in submissions:
+                    staged.append(self.stage(submission))
+        except Exception as exc:  # noqa: BLE001 - undone; each submission's failure is its own
+            failed_at, failure = len(staged), exc  # == len(submissions): the group's final flush
+        else:
+            return list(staged)
+        outcomes: list[Staged | Exception] = []
+        for position, submission in enumerate(submissions):
+            if position == failed_at:
+                outcomes.append(failure)
+                continue
+            try:
+                with self.attempt():
+                    outcomes.append(self.stage(submission))
+            except Exception as exc:  # noqa: BLE001 - returned to its own caller
+                # Returned, not logged: the caller's edge (the API's error handler) writes one
+                # line with a correlation id; a traceback here could carry database values.
+                outcomes.append(exc)
+        return outcomes
 
     def stage(self, submission: Submission) -> Staged:
         """Check and stage one submission, in the order the module docstring gives."""
         signed, identity = submission.signed, submission.identity
         entry = signed.entry
         kind = kind_of(entry.type)
-        body = self._bodies.pop(id(signed), None) or parse_body(entry.type, entry.body)
+        body = self._bodies.get(id(signed)) or parse_body(entry.type, entry.body)
         signed.verify()
         actor = check_signer(self.snapshot, signed, kind)
         if (entry.actor, entry.nonce) in self._used:
@@ -224,5 +259,4 @@ class UnitOfWork:
                 self.now,
                 lambda index, leaf, reversal: apply_entry(self.session, index, leaf, reversal),
             )
-        self.session.flush()  # later checks of this transaction see these rows
         return appended.index, consequences

@@ -2,7 +2,9 @@
 
 Every write route hands its parsed body here with the entry type it accepts. In order:
 
-1. rebuild the :class:`~creditbank.ledger.entry.SignedEntry` (its parser alone decides validity);
+1. rebuild the :class:`~creditbank.ledger.entry.SignedEntry` (its parser alone decides validity)
+   from the body as :func:`get_writer` parsed it, once, refusing duplicate member names (the
+   route's model, parsed by FastAPI, documents the shape and refuses malformed bodies early);
 2. the entry type must be the route's, and ids in the path must match the body's;
 3. the bearer token's actor must be the entry's actor (a token does not lend its authority to
    entries someone else signed);
@@ -67,11 +69,13 @@ MAX_BATCH_ITEMS = 1000
 
 @dataclass(frozen=True)
 class LedgerWriter:
-    """What a write needs: the bank (for replays), the app's group committer, the wait limit."""
+    """What a write needs: the bank (for replays), the app's group committer, the wait limit,
+    and the request's body as parsed once with duplicate members refused (``None``: not JSON)."""
 
     bank: CreditBank
     committer: GroupCommitter
     timeout: float
+    body: Any = None
 
 
 def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -91,14 +95,14 @@ async def get_writer(request: Request) -> LedgerWriter:
     Every write's body is also checked here for duplicate member names, which JSON parsers
     resolve differently (first wins, last wins): a signed entry must read one way only."""
     try:
-        json.loads(await request.body(), object_pairs_hook=_unique_members)
+        body = json.loads(await request.body(), object_pairs_hook=_unique_members)
     except ValueError:
-        pass  # not JSON at all: the route's own body parsing answers that
+        body = None  # not JSON at all: the route's own body parsing answers that
     committer: GroupCommitter | None = getattr(request.app.state, "committer", None)
     if committer is None:
         raise StorageError("the ledger writer is not running (the server is starting or stopping)")
     config: ApiConfig = request.app.state.config
-    return LedgerWriter(request.app.state.bank, committer, config.write_timeout)
+    return LedgerWriter(request.app.state.bank, committer, config.write_timeout, body)
 
 
 WriterDep = Annotated[LedgerWriter, Depends(get_writer)]
@@ -116,6 +120,14 @@ def receipt_public(receipt: Receipt) -> ReceiptPublic:
     )
 
 
+def _signed_json(payload: SignedEntryIn, body: Any) -> Any:
+    """The signed entry's JSON: the request body's own members when the body is this payload
+    (no second serialisation and parse of the same entry), else the model's."""
+    if isinstance(body, dict) and "entry" in body and "signature" in body:
+        return {"entry": body["entry"], "signature": body["signature"]}
+    return payload.signed_json()
+
+
 def _checked_entry(
     principal: Principal,
     payload: SignedEntryIn,
@@ -123,9 +135,10 @@ def _checked_entry(
     kind: Kind,
     idempotency_key: str | None,
     path: Mapping[str, str],
+    body: Any = None,
 ) -> SignedEntry:
     """Steps 1-4: the signed entry, if this caller may post it on this route."""
-    signed = SignedEntry.from_json(payload.signed_json())
+    signed = SignedEntry.from_json(_signed_json(payload, body))
     entry = signed.entry
     if entry.type != kind.entry_type:
         raise EntryFormatError(f"this route accepts {kind.entry_type} entries, not {entry.type}")
@@ -187,7 +200,12 @@ async def submit_signed(
     if set(path) != set(kind.path_fields):  # pragma: no cover - a route disagreeing with its kind
         raise StorageError(f"route for {kind.entry_type} passes {sorted(path)}")
     signed = _checked_entry(
-        principal, payload, kind=kind, idempotency_key=idempotency_key, path=path
+        principal,
+        payload,
+        kind=kind,
+        idempotency_key=idempotency_key,
+        path=path,
+        body=writer.body,
     )
     future = writer.committer.enqueue(Submission(signed, identity))
     try:

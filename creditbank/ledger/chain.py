@@ -32,7 +32,7 @@ from creditbank.ledger.merkle import leaf_hash
 from creditbank.ledger.store import LeafRow
 
 if TYPE_CHECKING:
-    from creditbank.ledger.log import Appended, Batch
+    from creditbank.ledger.batch import Appended, Batch
 
 __all__ = [
     "INDEX_ENTRY_TYPE",

@@ -1,7 +1,8 @@
 """The log store on SQLite or PostgreSQL.
 
 Append-only is enforced twice: this module has no UPDATE or DELETE path for log rows, and
-:func:`install_append_only_triggers` makes the database itself reject UPDATE, DELETE (and, on
+:func:`~creditbank.ledger.sql_schema.install_append_only_triggers` (with the tables, in
+:mod:`creditbank.ledger.sql_schema`) makes the database itself reject UPDATE, DELETE (and, on
 PostgreSQL, TRUNCATE) on the entries, tree-node, checkpoint and log-key tables. The one mutable row
 is ``log_head``: it holds the tree size and is what writers lock (``BEGIN IMMEDIATE`` on SQLite,
 ``SELECT ... FOR UPDATE`` on PostgreSQL), so two writers can never both extend the same head.
@@ -18,23 +19,33 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Connection,
     Engine,
-    LargeBinary,
     Select,
-    Table,
-    UniqueConstraint,
     func,
 )
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from creditbank.errors import DuplicateNonceError, StorageError
 from creditbank.ledger.database import WRITE_OPTIONS, is_sqlite
 from creditbank.ledger.merkle import NodeId
+from creditbank.ledger.sql_schema import (
+    APPEND_ONLY_TABLES,
+    CHECKPOINT_COLUMNS,
+    CHECKPOINTS,
+    ENTRIES,
+    HEAD,
+    LogCheckpointRow,
+    LogEntryRow,
+    LogHeadRow,
+    LogKeyRow,
+    LogNodeRow,
+    append_only_trigger_sql,
+    create_log_schema,
+    install_append_only_triggers,
+)
 from creditbank.ledger.store import LeafRow, StoredCheckpoint
 
 __all__ = [
@@ -51,123 +62,8 @@ __all__ = [
     "install_append_only_triggers",
 ]
 
-#: Rows of these tables never change once written.
-APPEND_ONLY_TABLES = ("log_entries", "log_nodes", "log_checkpoints", "log_keys")
-
 _IN_BATCH = 500  # ids per IN (...) query, well under every driver's parameter limit
-
-
-class LogEntryRow(SQLModel, table=True):
-    __tablename__ = "log_entries"
-    __table_args__ = (UniqueConstraint("actor", "nonce", name="uq_log_entries_actor_nonce"),)
-
-    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    leaf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    actor: str = Field(max_length=128)
-    nonce: str = Field(max_length=128)
-    entry_type: str = Field(max_length=64, index=True)
-
-
-class LogNodeRow(SQLModel, table=True):
-    __tablename__ = "log_nodes"
-
-    level: int = Field(primary_key=True)
-    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-
-
-class LogCheckpointRow(SQLModel, table=True):
-    __tablename__ = "log_checkpoints"
-
-    id: int | None = Field(default=None, primary_key=True)
-    tree_size: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
-    root_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    note: str
-    created_at: datetime
-
-
-class LogKeyRow(SQLModel, table=True):
-    __tablename__ = "log_keys"
-
-    vkey: str = Field(primary_key=True, max_length=256)
-    created_at: datetime
-
-
-class LogHeadRow(SQLModel, table=True):
-    __tablename__ = "log_head"
-
-    id: int = Field(default=1, primary_key=True)
-    size: int = Field(sa_column=Column(BigInteger, nullable=False))
-
-
-_ENTRIES: Table = LogEntryRow.__table__  # type: ignore[attr-defined]
-_NODES: Table = LogNodeRow.__table__  # type: ignore[attr-defined]
-_HEAD: Table = LogHeadRow.__table__  # type: ignore[attr-defined]
-_CHECKPOINTS: Table = LogCheckpointRow.__table__  # type: ignore[attr-defined]
-_CHECKPOINT_COLUMNS = sa_select(
-    _CHECKPOINTS.c.tree_size,
-    _CHECKPOINTS.c.root_hash,
-    _CHECKPOINTS.c.note,
-    _CHECKPOINTS.c.created_at,
-)
 _MIN_RUN = 4  # consecutive node indexes worth a range query rather than an IN list
-
-_LOG_TABLES = [
-    LogEntryRow.__table__,  # type: ignore[attr-defined]
-    LogNodeRow.__table__,  # type: ignore[attr-defined]
-    LogCheckpointRow.__table__,  # type: ignore[attr-defined]
-    LogKeyRow.__table__,  # type: ignore[attr-defined]
-    LogHeadRow.__table__,  # type: ignore[attr-defined]
-]
-
-
-def append_only_trigger_sql(dialect: str) -> list[str]:
-    """The DDL that makes the log's tables refuse UPDATE, DELETE (and TRUNCATE) on ``dialect``.
-
-    One definition serves both :func:`install_append_only_triggers` and the Alembic migration.
-    """
-    if dialect == "sqlite":
-        return [
-            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} "
-            f"BEFORE {op} ON {table} BEGIN "
-            f"SELECT RAISE(ABORT, 'creditbank: {table} is append-only'); END"
-            for table in APPEND_ONLY_TABLES
-            for op in ("UPDATE", "DELETE")
-        ]
-    statements = [
-        "CREATE OR REPLACE FUNCTION creditbank_append_only() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ BEGIN "
-        # No '%' placeholder: the driver would take it for a parameter marker.
-        "RAISE EXCEPTION USING MESSAGE = 'creditbank: ' || TG_TABLE_NAME || ' is append-only'; "
-        "END $$"
-    ]
-    for table in APPEND_ONLY_TABLES:
-        statements.append(
-            f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION creditbank_append_only()"
-        )
-        statements.append(
-            f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION creditbank_append_only()"
-        )
-    return statements
-
-
-def install_append_only_triggers(engine: Engine) -> None:
-    """Make the database refuse UPDATE and DELETE (and TRUNCATE) on the log's tables."""
-    with engine.begin() as conn:
-        for statement in append_only_trigger_sql(engine.dialect.name):
-            conn.exec_driver_sql(statement)
-
-
-def create_log_schema(engine: Engine) -> None:
-    """Create the log's tables, the head row and the append-only triggers (idempotent)."""
-    SQLModel.metadata.create_all(engine, tables=_LOG_TABLES)
-    with Session(engine) as session:
-        if session.get(LogHeadRow, 1) is None:
-            session.add(LogHeadRow(id=1, size=0))
-            session.commit()
-    install_append_only_triggers(engine)
 
 
 class SqlTransaction:
@@ -234,7 +130,7 @@ class SqlTransaction:
                     [(n.level, n.index, h) for n, h in nodes],
                 )
                 new_size = leaves[-1].index + 1
-                conn.execute(_HEAD.update().where(_HEAD.c.id == 1).values(size=new_size))
+                conn.execute(HEAD.update().where(HEAD.c.id == 1).values(size=new_size))
                 self._size = new_size
             session.add(
                 LogCheckpointRow(
@@ -337,12 +233,12 @@ class SqlLogStore:
         """Stream in pages so a million-entry audit never holds the log in memory."""
         page = 5000
         position = max(start, 0)
-        columns = (_ENTRIES.c.idx, _ENTRIES.c.leaf, _ENTRIES.c.actor, _ENTRIES.c.nonce)
+        columns = (ENTRIES.c.idx, ENTRIES.c.leaf, ENTRIES.c.actor, ENTRIES.c.nonce)
         while position < end:
             stmt = (
-                sa_select(*columns, _ENTRIES.c.entry_type)
-                .where(_ENTRIES.c.idx >= position, _ENTRIES.c.idx < min(end, position + page))
-                .order_by(_ENTRIES.c.idx)
+                sa_select(*columns, ENTRIES.c.entry_type)
+                .where(ENTRIES.c.idx >= position, ENTRIES.c.idx < min(end, position + page))
+                .order_by(ENTRIES.c.idx)
             )
             with self.engine.connect() as conn:
                 rows = conn.execute(stmt).all()
@@ -366,18 +262,18 @@ class SqlLogStore:
             ]
 
     def checkpoints(self) -> Iterator[StoredCheckpoint]:
-        stmt = _CHECKPOINT_COLUMNS.order_by(_CHECKPOINTS.c.tree_size, _CHECKPOINTS.c.id)
+        stmt = CHECKPOINT_COLUMNS.order_by(CHECKPOINTS.c.tree_size, CHECKPOINTS.c.id)
         yield from self._checkpoint_rows(stmt)
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
-        stmt = _CHECKPOINT_COLUMNS.order_by(_CHECKPOINTS.c.id.desc()).limit(1)
+        stmt = CHECKPOINT_COLUMNS.order_by(CHECKPOINTS.c.id.desc()).limit(1)
         found = self._checkpoint_rows(stmt)
         return found[0] if found else None
 
     def checkpoint_at(self, tree_size: int) -> StoredCheckpoint | None:
         stmt = (
-            _CHECKPOINT_COLUMNS.where(_CHECKPOINTS.c.tree_size == tree_size)
-            .order_by(_CHECKPOINTS.c.id.desc())
+            CHECKPOINT_COLUMNS.where(CHECKPOINTS.c.tree_size == tree_size)
+            .order_by(CHECKPOINTS.c.id.desc())
             .limit(1)
         )
         found = self._checkpoint_rows(stmt)
@@ -395,9 +291,9 @@ class SqlLogStore:
             return [row.vkey for row in session.exec(stmt)]
 
     def find(self, actor: str, nonce: str) -> LeafRow | None:
-        columns = (_ENTRIES.c.idx, _ENTRIES.c.leaf, _ENTRIES.c.actor, _ENTRIES.c.nonce)
-        stmt = sa_select(*columns, _ENTRIES.c.entry_type).where(
-            _ENTRIES.c.actor == actor, _ENTRIES.c.nonce == nonce
+        columns = (ENTRIES.c.idx, ENTRIES.c.leaf, ENTRIES.c.actor, ENTRIES.c.nonce)
+        stmt = sa_select(*columns, ENTRIES.c.entry_type).where(
+            ENTRIES.c.actor == actor, ENTRIES.c.nonce == nonce
         )
         with self.engine.connect() as conn:
             row = conn.execute(stmt).first()
@@ -407,8 +303,8 @@ class SqlLogStore:
 
     def first_checkpoint_covering(self, index: int) -> StoredCheckpoint | None:
         stmt = (
-            _CHECKPOINT_COLUMNS.where(_CHECKPOINTS.c.tree_size > index)
-            .order_by(_CHECKPOINTS.c.tree_size, _CHECKPOINTS.c.id)
+            CHECKPOINT_COLUMNS.where(CHECKPOINTS.c.tree_size > index)
+            .order_by(CHECKPOINTS.c.tree_size, CHECKPOINTS.c.id)
             .limit(1)
         )
         found = self._checkpoint_rows(stmt)

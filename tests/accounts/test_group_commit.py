@@ -11,6 +11,7 @@ from sqlmodel import Session
 from creditbank.accounts.authority import audit_authority
 from creditbank.accounts.bank import Receipt, Submission
 from creditbank.accounts.group_commit import GroupCommitter
+from creditbank.accounts.identity import Identity, commitment_of, new_salt
 from creditbank.accounts.replay import rebuild, snapshot
 from creditbank.errors import ConflictError, CreditbankError, NotFoundError
 from creditbank.ledger.audit import audit_log
@@ -89,3 +90,41 @@ def test_closed_committer_refuses_work(world: World) -> None:
     committer.close()
     with pytest.raises(CreditbankError):
         committer.submit(certificate(world, "C-1", "L-1"))
+
+
+def test_a_group_sees_its_own_staged_rows_and_fails_a_refusal_alone(world: World) -> None:
+    """Rows staged earlier in a group (not yet written: nothing is flushed per entry) decide the
+    checks of later ones, and a refusal mid-group leaves the others and the read models exact."""
+    world.register_learner("L-1")
+    identity = Identity(name="李娜", id_number="310101199202021234", salt=new_salt())
+    register = world.sign(
+        world.registrar,
+        "learner.registered",
+        {"learner_id": "L-NEW", "commitment": commitment_of(identity)},
+    )
+    items = [
+        certificate(world, "C-SAME", "L-1"),
+        certificate(world, "C-SAME", "L-1"),  # the id the entry before it just took
+        certificate(world, "C-EARLY", "L-NEW"),  # the learner is registered only after it
+        Submission(register, identity),
+        certificate(world, "C-NEW", "L-NEW"),  # ... and exists for this one
+        certificate(world, "C-NEW", "L-1"),  # again an id taken earlier in the group
+    ]
+    outcomes = world.bank.submit_group(items)
+    kinds = [type(o).__name__ for o in outcomes]
+    assert kinds == [
+        "Receipt",
+        "ConflictError",
+        "NotFoundError",
+        "Receipt",
+        "Receipt",
+        "ConflictError",
+    ]
+    assert {c.certificate_id for c in world.bank.balance("L-NEW").certificates} == {"C-NEW"}
+    assert {c.certificate_id for c in world.bank.balance("L-1").certificates} == {"C-SAME"}
+    audit_log(world.bank.log.store, origin=ORIGIN)
+    with Session(world.bank.engine) as session:
+        live = snapshot(session)
+    rebuild(world.bank.log.store)  # type: ignore[arg-type]
+    with Session(world.bank.engine) as session:
+        assert snapshot(session) == live

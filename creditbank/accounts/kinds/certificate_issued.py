@@ -11,6 +11,7 @@ from sqlmodel import Session
 from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.common import not_future, require_learner, require_unused_holding_id
 from creditbank.accounts.kinds.fields import Body, Day, Identifier, Level
+from creditbank.accounts.staged_rows import insert_row
 from creditbank.accounts.tables import CertificateRow, CreditRow, LearnerRow
 from creditbank.errors import EntryFormatError
 from creditbank.ledger.entry import Leaf
@@ -40,17 +41,17 @@ def admit(snapshot: Snapshot, body: CertificateIssued, admission: Admission) -> 
 
 
 def project(session: Session, index: int, leaf: Leaf, body: CertificateIssued) -> None:
-    session.add(
-        CertificateRow(
-            certificate_id=body.certificate_id,
-            learner_id=body.learner_id,
-            provider=leaf.entry.actor,
-            qualification_code=body.qualification_code,
-            level=body.level,
-            issued_on=body.issued_on.isoformat(),
-            issued_index=index,
-            recorded_at=leaf.integrated_at,
-        )
+    insert_row(
+        session,
+        CertificateRow,
+        certificate_id=body.certificate_id,
+        learner_id=body.learner_id,
+        provider=leaf.entry.actor,
+        qualification_code=body.qualification_code,
+        level=body.level,
+        issued_on=body.issued_on.isoformat(),
+        issued_index=index,
+        recorded_at=leaf.integrated_at,
     )
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.common import not_future, require_learner, require_unused_holding_id
 from creditbank.accounts.kinds.fields import Body, Credits, Day, Identifier
+from creditbank.accounts.staged_rows import insert_row
 from creditbank.accounts.tables import CertificateRow, CreditRow, LearnerRow
 from creditbank.ledger.entry import Leaf
 
@@ -35,19 +36,19 @@ def admit(snapshot: Snapshot, body: CreditEarned, admission: Admission) -> None:
 
 
 def project(session: Session, index: int, leaf: Leaf, body: CreditEarned) -> None:
-    session.add(
-        CreditRow(
-            credit_id=body.credit_id,
-            learner_id=body.learner_id,
-            registrar=leaf.entry.actor,
-            institution=body.institution,
-            course_code=body.course_code,
-            credits=body.credits,
-            grade=body.grade,
-            earned_on=body.earned_on.isoformat(),
-            earned_index=index,
-            recorded_at=leaf.integrated_at,
-        )
+    insert_row(
+        session,
+        CreditRow,
+        credit_id=body.credit_id,
+        learner_id=body.learner_id,
+        registrar=leaf.entry.actor,
+        institution=body.institution,
+        course_code=body.course_code,
+        credits=body.credits,
+        grade=body.grade,
+        earned_on=body.earned_on.isoformat(),
+        earned_index=index,
+        recorded_at=leaf.integrated_at,
     )
 
 

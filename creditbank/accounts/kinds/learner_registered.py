@@ -14,6 +14,7 @@ from sqlmodel import Session
 from creditbank.accounts.identity import matches
 from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.fields import Body, Identifier
+from creditbank.accounts.staged_rows import insert_row
 from creditbank.accounts.tables import LearnerRow
 from creditbank.errors import ConflictError, InputError, RuleViolation
 from creditbank.ledger.entry import Leaf
@@ -39,14 +40,14 @@ def admit(snapshot: Snapshot, body: LearnerRegistered, admission: Admission) -> 
 
 
 def project(session: Session, index: int, leaf: Leaf, body: LearnerRegistered) -> None:
-    session.add(
-        LearnerRow(
-            learner_id=body.learner_id,
-            commitment=body.commitment,
-            registered_by=leaf.entry.actor,
-            registered_index=index,
-            registered_at=leaf.integrated_at,
-        )
+    insert_row(
+        session,
+        LearnerRow,
+        learner_id=body.learner_id,
+        commitment=body.commitment,
+        registered_by=leaf.entry.actor,
+        registered_index=index,
+        registered_at=leaf.integrated_at,
     )
 
 
