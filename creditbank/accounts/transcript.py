@@ -156,6 +156,30 @@ def _add_authority(session: Session, log: Log, leaves: dict[int, _Stored], size:
         pending -= seen
 
 
+def _recovered_signatures(session: Session, leaves: dict[int, _Stored]) -> list[dict[str, Any]]:
+    """The bundle's entries signed under keys an admin recovered, as the verifier derives them."""
+    actors = {leaf.actor for leaf in leaves.values()}
+    stmt = select(ActorKeyRow).where(
+        col(ActorKeyRow.recovered_index).is_not(None), col(ActorKeyRow.actor_id).in_(actors)
+    )
+    recovered = {key.public_key: key for key in session.exec(stmt)}
+    if not recovered:
+        return []
+    flagged = []
+    for index in sorted(leaves):
+        key = recovered.get(leaves[index].obj["signature"]["public_key"])
+        if key is not None:
+            flagged.append(
+                {
+                    "index": index,
+                    "actor": key.actor_id,
+                    "key_id": key.key_id,
+                    "recovered_by": key.recovered_index,
+                }
+            )
+    return flagged
+
+
 def build_transcript(
     session: Session, log: Log, learner_id: str, *, witnessed: tuple[int, str] | None = None
 ) -> dict[str, Any]:
@@ -211,6 +235,7 @@ def build_transcript(
         "tree_size": size,
         "entries": _proven_entries(log, leaves, size),
         "completeness": completeness,
+        "recovered_signatures": _recovered_signatures(session, leaves),
     }
     if witnessed is not None and 0 < witnessed[0] <= size:
         bundle["witnessed"] = {
