@@ -4,16 +4,20 @@ visibly, after 7 days of log time, and the actor can veto it until then."""
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlmodel import Session
+from typer.testing import CliRunner
 
 from creditbank.accounts.authority import audit_authority
 from creditbank.accounts.readmodel_audit import audit_read_models
 from creditbank.accounts.transcript import build_transcript, verify_transcript
+from creditbank.cli import app
 from creditbank.errors import (
     ConflictError,
     EntryFormatError,
@@ -23,7 +27,7 @@ from creditbank.errors import (
     TamperError,
 )
 from creditbank.ledger.entry import key_id_of
-from tests.accounts.conftest import Actor, World
+from tests.accounts.conftest import ORIGIN, Actor, World
 
 
 def _recover(world: World, actor_id: str = "prov-1", **extra: Any) -> Actor:
@@ -152,3 +156,25 @@ def test_a_shortened_delay_in_the_read_models_is_caught_by_verify(sqlite_world: 
         audit_authority(world.bank.log.store)
     with pytest.raises(TamperError, match="actor_keys"):
         audit_read_models(world.bank.engine, world.bank.log.store)
+
+
+def test_the_commands_print_the_flags(sqlite_world: World, tmp_path: Path) -> None:
+    world = sqlite_world
+    world.register_learner("L-1")
+    recovered = _recover(world)
+    world.clock.advance(days=7, seconds=1)
+    receipt = world.post(recovered, "certificate.issued", _cert("C-1"))
+    flag = f"flag: entry {receipt.index} is signed by prov-1 under key"
+    url = world.bank.engine.url.render_as_string(hide_password=False)
+    verify = ["verify", "--db", url, "--origin", ORIGIN, "--workers", "1"]
+    result = CliRunner().invoke(app, verify)
+    assert result.exit_code == 0, result.output
+    assert flag in " ".join(result.output.split())
+    with Session(world.bank.engine) as session:
+        bundle = build_transcript(session, world.bank.log, "L-1")
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(bundle), "utf-8")
+    vkey = world.bank.log.verifier.vkey
+    result = CliRunner().invoke(app, ["verify-transcript", str(path), "--log-key", vkey])
+    assert result.exit_code == 0, result.output
+    assert flag in " ".join(result.output.split())
