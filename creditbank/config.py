@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     credential_key_passphrase: SecretStr | None = None
     #: The bank's public base URL: credentials, status lists and the QR code point under it.
     public_base_url: str = "http://127.0.0.1:8000"
+    #: Days of log time an admin's key recovery waits before the key may sign (the actor's veto
+    #: window); the CLI's default for ``actor recover-key``. The log refuses fewer than 7.
+    key_recovery_delay_days: int = 7
+    #: Witnesses the server submits each new checkpoint to, in the background: ``URL=VKEY``
+    #: entries separated by spaces (the witness's URL, then its cosignature/v1 verifier key).
+    witnesses: str = ""
+    #: Seconds between looks for a new checkpoint to submit (also the retry granularity).
+    witness_poll_seconds: float = 1.0
 
     @property
     def credential_key_path(self) -> Path:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from creditbank.accounts.kinds.base import Kind, Snapshot
 from creditbank.accounts.tables import ActorKeyRow, ActorRow
 from creditbank.errors import PermissionDenied, RuleViolation, SignatureError
-from creditbank.ledger.entry import SignedEntry, parse_time
+from creditbank.ledger.entry import SignedEntry, format_time, parse_time
 
 __all__ = ["MAX_CLAIM_AHEAD", "MAX_CLAIM_BEHIND", "check_claimed_at", "check_signer"]
 
@@ -26,8 +26,15 @@ MAX_CLAIM_AHEAD = timedelta(minutes=5)
 MAX_CLAIM_BEHIND = timedelta(days=30)
 
 
-def check_signer(snapshot: Snapshot, signed: SignedEntry, kind: Kind) -> ActorRow:
-    """The signing key must be a current key of the named actor, whose role may sign ``kind``."""
+def check_signer(
+    snapshot: Snapshot, signed: SignedEntry, kind: Kind, *, now: datetime | None = None
+) -> ActorRow:
+    """The signing key must be a current key of the named actor, whose role may sign ``kind``.
+
+    A key an admin recovered (``actor.key_recovered``) signs nothing before its ``usable_from``,
+    judged by the log's clock ``now`` and by the entry's own claimed time, so that an entry signed
+    during the actor's veto window cannot be held back and appended once it closed.
+    """
     entry = signed.entry
     actor = snapshot.get(ActorRow, entry.actor)
     if actor is None:
@@ -41,12 +48,23 @@ def check_signer(snapshot: Snapshot, signed: SignedEntry, kind: Kind) -> ActorRo
         raise SignatureError(
             f"key {signed.key_id} of {entry.actor} was revoked at {key.revoked_at}"
         )
+    if key.usable_from is not None:
+        _check_recovered_key(signed, key.usable_from, now)
     if actor.role not in kind.signers:
         raise PermissionDenied(
             f"{entry.type} must be signed by {' or '.join(kind.signers)}; "
             f"{entry.actor} is {actor.role}"
         )
     return actor
+
+
+def _check_recovered_key(signed: SignedEntry, usable_from: str, now: datetime | None) -> None:
+    claimed = format_time(parse_time(signed.entry.claimed_at, "entry.claimed_at"))
+    if now is None or format_time(now) < usable_from or claimed < usable_from:
+        raise SignatureError(
+            f"key {signed.key_id} of {signed.entry.actor} was recovered by an admin and may sign "
+            f"only from {usable_from} (log time); until then {signed.entry.actor} can cancel it"
+        )
 
 
 def check_claimed_at(signed: SignedEntry, now: datetime) -> None:

@@ -56,6 +56,10 @@ class ActorKeyRow(SQLModel, table=True):
     added_at: str = Field(max_length=32)
     revoked_index: int | None = _index(nullable=True)
     revoked_at: str | None = Field(default=None, max_length=32)
+    #: Key recovery (issue 11): the ``actor.key_recovered`` entry that added this key, and the
+    #: log time from which it may sign (``None`` for keys the actor added itself).
+    recovered_index: int | None = _index(nullable=True)
+    usable_from: str | None = Field(default=None, max_length=32)
 
 
 class LearnerRow(SQLModel, table=True):

@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from creditbank.accounts.tables import (
     ActorKeyRow,
@@ -43,12 +44,8 @@ from creditbank.errors import (
 )
 from creditbank.ledger import LogEntryRow, SqlLogStore
 from creditbank.ledger.log import Log
-from creditbank.ledger.merkle import (
-    NodeId,
-    inclusion_proof_from_nodes,
-    leaf_hash,
-    nodes_for_inclusion,
-)
+from creditbank.ledger.merkle import NodeId, leaf_hash
+from creditbank.ledger.proof_batch import InclusionPlan
 
 __all__ = [
     "TRANSCRIPT_FORMAT",
@@ -86,10 +83,13 @@ def _fetch_leaves(session: Session, log: Log, indices: Iterable[int]) -> dict[in
     if not isinstance(log.store, SqlLogStore):
         return {i: _Stored(log.leaf(i).data, log.leaf(i).to_json()) for i in wanted}
     found: dict[int, _Stored] = {}
+    connection = session.connection()
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        stmt = select(LogEntryRow.idx, LogEntryRow.leaf).where(col(LogEntryRow.idx).in_(chunk))
-        for index, data in session.exec(stmt):
+        stmt = sa.select(col(LogEntryRow.idx), col(LogEntryRow.leaf)).where(
+            col(LogEntryRow.idx).in_(chunk)
+        )
+        for index, data in connection.execute(stmt):
             raw = bytes(data)
             found[index] = _Stored(raw, json.loads(raw))
     missing = set(wanted) - set(found)
@@ -99,9 +99,10 @@ def _fetch_leaves(session: Session, log: Log, indices: Iterable[int]) -> dict[in
 
 
 def _proven_entries(log: Log, leaves: dict[int, _Stored], size: int) -> list[dict[str, Any]]:
-    """Every entry with its inclusion proof; the tree nodes of all proofs in one read."""
-    wanted = {node for index in leaves for node in nodes_for_inclusion(index, size)}
-    nodes = log.store.nodes(wanted)
+    """Every entry with its inclusion proof; the tree nodes of all proofs in one read, and the
+    hashes the proofs share (the tree's right edge) computed once (ledger/proof_batch.py)."""
+    plan = InclusionPlan(sorted(leaves), size)
+    nodes = log.store.nodes(plan.nodes)
 
     def lookup(node: NodeId) -> bytes:
         try:
@@ -109,51 +110,98 @@ def _proven_entries(log: Log, leaves: dict[int, _Stored], size: int) -> list[dic
         except KeyError:
             raise StorageError(f"tree node {node} is missing from the store") from None
 
+    proofs = plan.proofs(lookup)
     return [
         {
             "index": index,
             "leaf": leaves[index].obj,
             "leaf_hash": _b64(leaf_hash(leaves[index].data)),
-            "inclusion_proof": [_b64(h) for h in inclusion_proof_from_nodes(index, size, lookup)],
+            "inclusion_proof": [_b64(h) for h in proofs[index]],
         }
         for index in sorted(leaves)
     ]
 
 
 def learner_indices(session: Session, learner: LearnerRow) -> set[int]:
+    """The log indices of every entry the read models record about a learner, in one query."""
     learner_id = learner.learner_id
-    indices = {learner.registered_index}
-    for cert in session.exec(select(CertificateRow).where(CertificateRow.learner_id == learner_id)):
-        indices.add(cert.issued_index)
-        if cert.revoked_index is not None:
-            indices.add(cert.revoked_index)
-    for credit in session.exec(select(CreditRow).where(CreditRow.learner_id == learner_id)):
-        indices.add(credit.earned_index)
-    for conv in session.exec(select(ConversionRow).where(ConversionRow.learner_id == learner_id)):
-        indices.add(conv.posted_index)
-        if conv.reversed_index is not None:
-            indices.add(conv.reversed_index)
-    return indices
+    parts = [
+        sa.select(col(CertificateRow.issued_index)).where(
+            col(CertificateRow.learner_id) == learner_id
+        ),
+        sa.select(col(CertificateRow.revoked_index)).where(
+            col(CertificateRow.learner_id) == learner_id
+        ),
+        sa.select(col(CreditRow.earned_index)).where(col(CreditRow.learner_id) == learner_id),
+        sa.select(col(ConversionRow.posted_index)).where(
+            col(ConversionRow.learner_id) == learner_id
+        ),
+        sa.select(col(ConversionRow.reversed_index)).where(
+            col(ConversionRow.learner_id) == learner_id
+        ),
+    ]
+    rows = session.connection().execute(sa.union_all(*parts)).scalars()
+    return {learner.registered_index, *(int(i) for i in rows if i is not None)}
 
 
-def _add_authority(session: Session, log: Log, leaves: dict[int, _Stored], size: int) -> None:
+#: The columns of a key row the builder needs (plain tuples: no ORM objects to build).
+_KEY_COLUMNS = (
+    col(ActorKeyRow.public_key),
+    col(ActorKeyRow.actor_id),
+    col(ActorKeyRow.key_id),
+    col(ActorKeyRow.added_index),
+    col(ActorKeyRow.revoked_index),
+    col(ActorKeyRow.recovered_index),
+)
+
+
+def _add_authority(
+    session: Session, log: Log, leaves: dict[int, _Stored], size: int
+) -> dict[str, tuple[str, str, int]]:
     """The chain of authority: the key entries of every signer, then of whoever signed those,
-    up to the self-signed genesis of the system actor."""
+    up to the self-signed genesis of the system actor (one key query and one leaf query per
+    step). Returns the recovered keys met on the way: public key -> (actor, key id, recovery
+    index), for :func:`_recovered_signatures`."""
     pending = {leaf.actor for leaf in leaves.values()}
     seen: set[str] = set()
+    recovered: dict[str, tuple[str, str, int]] = {}
     while pending:
         seen |= pending
-        stmt = select(ActorKeyRow).where(col(ActorKeyRow.actor_id).in_(pending))
+        stmt = sa.select(*_KEY_COLUMNS).where(col(ActorKeyRow.actor_id).in_(pending))
         pending = set()
         needed: list[int] = []
-        for key in session.exec(stmt):
-            for index in (key.added_index, key.revoked_index):
+        for (
+            public_key,
+            actor_id,
+            key_id,
+            added,
+            revoked,
+            recovered_by,
+        ) in session.connection().execute(stmt):
+            if recovered_by is not None:
+                recovered[public_key] = (actor_id, key_id, recovered_by)
+            for index in (added, revoked):
                 if index is not None and index < size and index not in leaves:
                     needed.append(index)
         for index, leaf in _fetch_leaves(session, log, needed).items():
             leaves[index] = leaf
             pending.add(leaf.actor)
         pending -= seen
+    return recovered
+
+
+def _recovered_signatures(
+    leaves: dict[int, _Stored], recovered: dict[str, tuple[str, str, int]]
+) -> list[dict[str, Any]]:
+    """The bundle's entries signed under keys an admin recovered, as the verifier derives them."""
+    flagged = []
+    for index in sorted(leaves) if recovered else ():
+        key = recovered.get(leaves[index].obj["signature"]["public_key"])
+        if key is not None:
+            flagged.append(
+                {"index": index, "actor": key[0], "key_id": key[1], "recovered_by": key[2]}
+            )
+    return flagged
 
 
 def build_transcript(
@@ -197,7 +245,7 @@ def build_transcript(
             "value": value.to_json() if value else None,
             "map_proof": proof.to_json(),
         }
-    _add_authority(session, log, leaves, size)
+    recovered = _add_authority(session, log, leaves, size)
     verifier = log.verifier if log.signer is not None else None
     bundle: dict[str, Any] = {
         "format": TRANSCRIPT_FORMAT,
@@ -211,6 +259,7 @@ def build_transcript(
         "tree_size": size,
         "entries": _proven_entries(log, leaves, size),
         "completeness": completeness,
+        "recovered_signatures": _recovered_signatures(leaves, recovered),
     }
     if witnessed is not None and 0 < witnessed[0] <= size:
         bundle["witnessed"] = {

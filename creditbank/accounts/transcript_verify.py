@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from creditbank.accounts.completeness import Completeness, check_chain, check_index_entry
+from creditbank.accounts.kinds.actor_key_recovered import DEFAULT_DELAY_DAYS, usable_from
 from creditbank.errors import (
     CheckpointError,
     CreditbankError,
@@ -24,7 +25,7 @@ from creditbank.errors import (
 from creditbank.ledger.canonical import canonical_bytes
 from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
 from creditbank.ledger.cosignature import CosignerVerifier, verify_cosignatures
-from creditbank.ledger.entry import Leaf, key_id_of
+from creditbank.ledger.entry import Leaf, format_time, key_id_of, parse_time
 from creditbank.ledger.learner_index import IndexValue
 from creditbank.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 
@@ -32,7 +33,15 @@ __all__ = ["TRANSCRIPT_FORMAT", "TRANSCRIPT_V1", "ProvenCredits", "verify_transc
 
 TRANSCRIPT_V1 = "creditbank-transcript/v1"
 TRANSCRIPT_FORMAT = "creditbank-transcript/v2"
-_ACTOR_TYPES = ("actor.registered", "actor.key_added", "actor.key_revoked")
+_ACTOR_TYPES = (
+    "actor.registered",
+    "actor.key_added",
+    "actor.key_revoked",
+    "actor.key_recovered",
+    "actor.key_recovery_cancelled",
+)
+_ADDS_KEY = ("actor.registered", "actor.key_added", "actor.key_recovered")
+_ENDS_KEY = ("actor.key_revoked", "actor.key_recovery_cancelled")
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,9 @@ class ProvenCredits:
     witnessed_by: list[str] = field(default_factory=list)
     #: The learner's index value the completeness proof showed (for the currency check).
     index_value: IndexValue | None = None
+    #: Entries signed under a key an admin recovered (``actor.key_recovered``), each as
+    #: ``{"index", "actor", "key_id", "recovered_by"}``: valid, but the operator chose that key.
+    recovered_signatures: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total_recognised(self) -> Decimal:
@@ -113,6 +125,12 @@ def verify_transcript(
         complete_as_of, index_value = proven.tree_size, proven.value
     leaves = sorted(in_order, key=lambda pair: pair[0])
     summary = _summarise(learner_id, checkpoint.size, leaves)
+    claimed = doc.get("recovered_signatures", []) if doc["format"] == TRANSCRIPT_FORMAT else []
+    if claimed != summary.recovered_signatures:
+        raise ProofError(
+            "the bundle's recovered_signatures do not match its entries: entries "
+            f"{[s['index'] for s in summary.recovered_signatures]} are signed under recovered keys"
+        )
     return replace(
         summary,
         complete_as_of=complete_as_of,
@@ -197,16 +215,46 @@ def _check_witnesses(
     return [c.witness.name for c in found]
 
 
+def _recovered_use(
+    index: int, leaf: Leaf, recovery: tuple[int, str] | None
+) -> dict[str, Any] | None:
+    """The flag for an entry signed under a recovered key; refused if signed before its delay."""
+    if recovery is None:
+        return None
+    claimed = format_time(parse_time(leaf.entry.claimed_at, "entry.claimed_at"))
+    if leaf.integrated_at < recovery[1] or claimed < recovery[1]:
+        raise SignatureError(
+            f"entry {index}: signed with key {leaf.signed.key_id} recovered at entry "
+            f"{recovery[0]} before the key was usable ({recovery[1]})"
+        )
+    return {
+        "index": index,
+        "actor": leaf.entry.actor,
+        "key_id": leaf.signed.key_id,
+        "recovered_by": recovery[0],
+    }
+
+
 def _summarise(learner_id: Any, size: int, leaves: list[tuple[int, Leaf]]) -> ProvenCredits:
     keys: dict[str, tuple[str, int | None]] = {}  # key id -> (actor, revoked at index)
+    recovered: dict[str, tuple[int, str]] = {}  # key id -> (recovery index, usable from)
     proven = ProvenCredits(learner_id=str(learner_id), tree_size=size, entries=len(leaves))
     conversions: dict[str, tuple[str, Decimal]] = {}
     for index, leaf in leaves:
         entry, body = leaf.entry, leaf.entry.body
-        if entry.type in ("actor.registered", "actor.key_added"):
+        if entry.type in _ADDS_KEY:
             keys[key_id_of(body["public_key"])] = (body["actor_id"], None)
-        elif entry.type == "actor.key_revoked" and body.get("key_id") in keys:
+        elif entry.type in _ENDS_KEY and body.get("key_id") in keys:
             keys[body["key_id"]] = (keys[body["key_id"]][0], index)
+        if entry.type == "actor.key_recovered":
+            delay = body.get("delay_days", DEFAULT_DELAY_DAYS)
+            recovered[key_id_of(body["public_key"])] = (
+                index,
+                usable_from(leaf.integrated_at, delay),
+            )
+        flag = _recovered_use(index, leaf, recovered.get(leaf.signed.key_id))
+        if flag is not None:
+            proven.recovered_signatures.append(flag)
         owner = keys.get(leaf.signed.key_id)
         genesis = index == 0 and entry.type == "actor.registered" and body.get("role") == "system"
         if not genesis and (owner is None or owner[0] != entry.actor):

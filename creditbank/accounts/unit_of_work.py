@@ -214,7 +214,7 @@ class UnitOfWork:
         kind = kind_of(entry.type)
         body = self._bodies.get(id(signed)) or parse_body(entry.type, entry.body)
         signed.verify()
-        actor = check_signer(self.snapshot, signed, kind)
+        actor = check_signer(self.snapshot, signed, kind, now=self.now)
         if (entry.actor, entry.nonce) in self._used:
             replayed = earlier_receipt(self.log, signed)
             if replayed is not None:

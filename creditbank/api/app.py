@@ -46,7 +46,12 @@ from creditbank.api.routes import (
 )
 from creditbank.config import Settings
 from creditbank.credentials.issuer import CredentialIssuer, load_issuer
+from creditbank.ledger import SqlLogStore
+from creditbank.ledger.cosigned_store import CosignedStore
+from creditbank.ledger.log import Log
 from creditbank.web import install_web, verify
+from creditbank.witness.background import WitnessSubmitter
+from creditbank.witness.submit import parse_witness
 
 __all__ = ["API_DESCRIPTION", "create_app", "create_app_from_settings"]
 
@@ -99,12 +104,15 @@ def create_app(
         async with lifespan(app) if lifespan is not None else nullcontext():
             committer = GroupCommitter(bank, max_batch=max_group)
             app.state.committer = committer
+            submitter = _witness_submitter(bank, config)
             try:
                 yield
             finally:
                 app.state.committer = None
                 # Commits what is queued, then stops the writer thread (off the event loop).
                 await run_in_threadpool(committer.close)
+                if submitter is not None:
+                    await run_in_threadpool(submitter.close)
 
     app = FastAPI(
         title="creditbank",
@@ -150,6 +158,23 @@ def create_app(
     return app
 
 
+def _witness_submitter(bank: CreditBank, config: ApiConfig) -> WitnessSubmitter | None:
+    """The background thread that has each new checkpoint cosigned (none without witnesses).
+
+    It reads the log through its own store, never through the writer's, so it cannot delay an
+    append; see :mod:`creditbank.witness.background`.
+    """
+    if not config.witnesses:
+        return None
+    return WitnessSubmitter(
+        Log(SqlLogStore(bank.engine), origin=bank.log.origin),
+        CosignedStore(bank.engine),
+        [parse_witness(item) for item in config.witnesses],
+        poll_seconds=config.witness_poll_seconds,
+        retry_base=config.witness_retry_seconds,
+    ).start()
+
+
 def create_app_from_settings(settings: Settings | None = None) -> FastAPI:
     """Open the bank named by the environment and serve it; close it when the server stops."""
     settings = settings or Settings()
@@ -178,7 +203,11 @@ def create_app_from_settings(settings: Settings | None = None) -> FastAPI:
 
     return create_app(
         bank,
-        config=ApiConfig(timezone=settings.timezone),
+        config=ApiConfig(
+            timezone=settings.timezone,
+            witnesses=tuple(settings.witnesses.split()),
+            witness_poll_seconds=settings.witness_poll_seconds,
+        ),
         lifespan=lifespan,
         credential_issuer=issuer,
     )

@@ -33,6 +33,12 @@ class ApiConfig:
     timezone: str = "Asia/Shanghai"
     #: Seconds the names shown beside codes (occupations, courses) are kept before a refresh.
     names_ttl: float = 60.0
+    #: Witnesses to submit each new checkpoint to, ``URL=VKEY`` each (CREDITBANK_WITNESSES).
+    witnesses: tuple[str, ...] = ()
+    #: Seconds between the background submitter's looks for a new checkpoint.
+    witness_poll_seconds: float = 1.0
+    #: First retry delay after a witness failed; doubles per failure up to five minutes.
+    witness_retry_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1024:
@@ -41,6 +47,8 @@ class ApiConfig:
             raise ValueError("page_size must be between 1 and max_page_size")
         if self.max_group < 1:
             raise ValueError("max_group must be at least 1")
+        if self.witness_poll_seconds <= 0 or self.witness_retry_seconds <= 0:
+            raise ValueError("witness_poll_seconds and witness_retry_seconds must be positive")
         if self.write_timeout <= 0:
             raise ValueError("write_timeout must be positive")
         try:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from creditbank.accounts.kinds import KEY_RECOVERY_REASONS
 from creditbank.cli.common import new_app
 from creditbank.cli.output import print_receipt
 from creditbank.cli.remote import (
@@ -18,6 +19,7 @@ from creditbank.cli.remote import (
     client,
     writer,
 )
+from creditbank.config import Settings
 
 __all__ = ["app"]
 
@@ -62,6 +64,61 @@ def actor_rotate_key(
     with writer(url, token, key, actor) as api:
         print_receipt(api.add_key(actor_id, new_public_key), False)
         print_receipt(api.revoke_key(actor_id, old_key_id), False)
+
+
+@actor_app.command("recover-key")
+def actor_recover_key(
+    actor_id: Annotated[str, typer.Argument(help="The actor that lost every key.")],
+    public_key: Annotated[
+        str,
+        typer.Option("--public-key", help="Its new base64 Ed25519 key (`creditbank keys new`)."),
+    ],
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="A reason code: " + ", ".join(KEY_RECOVERY_REASONS) + "."),
+    ],
+    delay_days: Annotated[
+        int | None,
+        typer.Option(
+            "--delay-days",
+            min=7,
+            max=90,
+            help="Days of log time before the key may sign "
+            "(default CREDITBANK_KEY_RECOVERY_DELAY_DAYS, 7).",
+        ),
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    key: KeyOption = None,
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Give a new key to an actor that lost all of its own (a signed actor.key_recovered).
+
+    The key signs nothing until the delay has passed in log time; until then any current key of
+    that actor can cancel the recovery, and every entry signed under the key is flagged by
+    `creditbank verify` and in transcripts.
+    """
+    days = delay_days if delay_days is not None else Settings().key_recovery_delay_days
+    with writer(url, token, key, actor) as api:
+        receipt = api.recover_key(actor_id, public_key, reason, days)
+    print_receipt(receipt, as_json)
+
+
+@actor_app.command("cancel-recovery")
+def actor_cancel_recovery(
+    actor_id: Annotated[str, typer.Argument(help="Your own actor id.")],
+    key_id: Annotated[str, typer.Option("--key-id", help="The recovered key's id.")],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    key: KeyOption = None,
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Veto a pending recovery of your keys, signed with one of your current keys."""
+    with writer(url, token, key, actor) as api:
+        receipt = api.cancel_key_recovery(actor_id, key_id)
+    print_receipt(receipt, as_json)
 
 
 @token_app.command("issue")

@@ -248,6 +248,13 @@ def verify_command(
             f"to sign it ({authority.actors} actors, {authority.keys} keys)",
             highlight=False,
         )
+        for use in authority.recovered:
+            console.print(
+                f"flag: entry {use.index} is signed by {use.actor} under key {use.key_id}, which "
+                f"an admin recovered at entry {use.recovered_by} (not by {use.actor} itself)",
+                style="yellow",
+                highlight=False,
+            )
     if conversions is not None:
         console.print(
             f"OK: {conversions.conversions} conversions re-checked from the log against the "
@@ -343,6 +350,13 @@ def verify_transcript_command(
     if proven.reversed_conversions:
         console.print(
             "reversed conversions (not counted): " + ", ".join(proven.reversed_conversions),
+            highlight=False,
+        )
+    for use in proven.recovered_signatures:
+        console.print(
+            f"flag: entry {use['index']} is signed by {use['actor']} under key {use['key_id']}, "
+            f"which an admin recovered at entry {use['recovered_by']}",
+            style="yellow",
             highlight=False,
         )
     report_completeness(console, proven)

@@ -18,17 +18,17 @@ from rich.console import Console
 
 from creditbank.cli.common import new_app
 from creditbank.config import Settings
-from creditbank.errors import InputError, KeyFormatError
+from creditbank.errors import KeyFormatError
 from creditbank.ledger import SqlLogStore
 from creditbank.ledger.checkpoint import NoteVerifier
-from creditbank.ledger.cosignature import Cosigner, CosignerVerifier
+from creditbank.ledger.cosignature import Cosigner
 from creditbank.ledger.cosigned_store import CosignedStore
 from creditbank.ledger.database import make_engine
 from creditbank.ledger.keys import generate_key, load_private_key, save_private_key
 from creditbank.ledger.log import Log
 from creditbank.witness.core import Witness
 from creditbank.witness.state import WitnessState
-from creditbank.witness.submit import WitnessEndpoint, cosign_latest
+from creditbank.witness.submit import cosign_latest, parse_witness
 
 __all__ = ["witness_app"]
 
@@ -88,12 +88,7 @@ def cosign(
 ) -> None:
     """Submit the latest checkpoint to each witness; store and print the cosigned checkpoint."""
     settings = Settings()
-    endpoints = []
-    for item in witness:
-        url, sep, vkey = item.partition("=")
-        if not sep:
-            raise InputError(f"--witness {item!r}: give URL=VKEY")
-        endpoints.append(WitnessEndpoint(url, CosignerVerifier.from_vkey(vkey)))
+    endpoints = [parse_witness(item) for item in witness]
     engine = make_engine(database_url or settings.database_url)
     try:
         log = Log(SqlLogStore(engine), origin=settings.origin)

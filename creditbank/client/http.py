@@ -303,6 +303,22 @@ class CreditbankClient:
         body = {"actor_id": actor_id, "key_id": key_id}
         return self._write("actor.key_revoked", body)
 
+    def recover_key(
+        self, actor_id: str, public_key: str, reason: str, delay_days: int = 7
+    ) -> Receipt:
+        """An admin gives a key to an actor that lost all of its own (usable after the delay)."""
+        body = {
+            "actor_id": actor_id,
+            "public_key": public_key,
+            "reason": reason,
+            "delay_days": delay_days,
+        }
+        return self._write("actor.key_recovered", body)
+
+    def cancel_key_recovery(self, actor_id: str, key_id: str) -> Receipt:
+        """The actor itself vetoes a pending recovery of its keys."""
+        return self._write("actor.key_recovery_cancelled", {"actor_id": actor_id, "key_id": key_id})
+
     def issue_token(
         self, *, actor_id: str | None = None, learner_id: str | None = None, label: str = ""
     ) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from creditbank.errors import CreditbankError, WitnessRefusal
+from creditbank.errors import CreditbankError, InputError, WitnessRefusal
 from creditbank.ledger.cosignature import (
     CosignerVerifier,
     add_signature_lines,
@@ -29,6 +29,7 @@ __all__ = [
     "WitnessEndpoint",
     "WitnessOutcome",
     "cosign_latest",
+    "parse_witness",
     "request_cosignature",
 ]
 
@@ -40,6 +41,14 @@ class WitnessEndpoint:
     url: str
     verifier: CosignerVerifier
     known_size: int = field(default=0)
+
+
+def parse_witness(item: str) -> WitnessEndpoint:
+    """``URL=VKEY``: a witness's submission URL and its ``cosignature/v1`` verifier key."""
+    url, sep, vkey = item.partition("=")
+    if not sep or not url.startswith(("http://", "https://")):
+        raise InputError(f"witness {item!r}: give URL=VKEY (an http(s) URL, then its key)")
+    return WitnessEndpoint(url, CosignerVerifier.from_vkey(vkey))
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,36 @@ def _key_revoked(world: World) -> dict[str, Any]:
     return {"actor_id": actor_id, "key_id": key_id_of(public_key_to_b64(key.public_key()))}
 
 
+def _recovery_body(world: World) -> dict[str, Any]:
+    actor_id, _lost = world.new_actor_with_key()
+    return {
+        "actor_id": actor_id,
+        "public_key": public_key_to_b64(generate_key().public_key()),
+        "reason": "keys-lost",
+        "delay_days": 7,
+    }
+
+
+def _own_recovery_cancelled(world: World, signer: Actor) -> tuple[str, dict[str, Any] | None]:
+    """Each actor vetoes a recovery an admin started for it; an admin cannot veto for another."""
+    target = signer.actor_id
+    if signer is world.admin:
+        target, _lost = world.new_actor_with_key()
+    recovered = public_key_to_b64(generate_key().public_key())
+    world.bank.submit(
+        world.admin.sign(
+            "actor.key_recovered",
+            {"actor_id": target, "public_key": recovered, "reason": "keys-lost", "delay_days": 7},
+        )
+    )
+    key_id = key_id_of(recovered)
+    body = {"actor_id": target, "key_id": key_id}
+    return (
+        f"/v1/actors/{target}/keys/{key_id}/cancel-recovery",
+        signer.post_json("actor.key_recovery_cancelled", body),
+    )
+
+
 def _register_learner(world: World, signer: Actor) -> tuple[str, dict[str, Any] | None]:
     identity = Identity(name="学员", id_number=unique("ID"), salt=new_salt())
     payload = signer.post_json(
@@ -229,6 +259,18 @@ ROWS = [
             _signed("actor.key_revoked", _key_revoked), "/v1/actors/{actor_id}/keys/{key_id}/revoke"
         ),
         {"admin": 201},
+    ),
+    Row(
+        "recover key",
+        "POST",
+        _path(_signed("actor.key_recovered", _recovery_body), "/v1/actors/{actor_id}/keys/recover"),
+        {"admin": 201},
+    ),
+    Row(
+        "cancel key recovery",
+        "POST",
+        _own_recovery_cancelled,
+        {"provider": 201, "registrar": 201},
     ),
     Row("issue token", "POST", _token_for_learner, {"admin": 201, "registrar": 201}),
     Row("revoke token", "DELETE", _revoke_token, {"admin": 204}),

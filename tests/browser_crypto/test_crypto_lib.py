@@ -10,14 +10,17 @@ import gzip
 import hashlib
 import json
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from creditbank.errors import CreditbankError
 from creditbank.ledger.canonical import canonical_bytes
 from creditbank.ledger.checkpoint import Checkpoint, NoteSigner
+from creditbank.ledger.learner_index import LearnerIndex
 from creditbank.ledger.merkle import MemoryTree
 from tests.browser_crypto.conftest import module_call
 from tests.ledger.test_checkpoint import SPEC_NOTE, SPEC_VKEY
@@ -429,3 +432,132 @@ def test_transcripts(harness: Any) -> None:
         ["FORMAT", None],
         ["ok", 5, 5],
     ]
+
+
+# --- transcript v2 completeness (issue 11 item 4) ---------------------------------------------
+
+
+def test_map_proofs_agree_with_python(harness: Any) -> None:
+    """Inclusion and both kinds of non-inclusion proofs of the learner index verify in the
+    browser exactly when they verify in Python."""
+    index = LearnerIndex()
+    for i in range(40):
+        index.record(f"L-{i}", 100 + i, hashlib.sha256(b"%d" % i).digest())
+    view = index.snapshot()
+    root = b64(view.root())
+    cases = []
+    for key in [*(f"L-{i}" for i in (0, 7, 39)), *(f"absent-{i}" for i in range(12))]:
+        value, proof = view.prove(key)
+        cases.append([key, value.to_json() if value else None, proof.to_json(), "ok"])
+    terminals = {case[2]["terminal"] for case in cases}
+    assert {"leaf", "empty", "other"} <= terminals, terminals
+    present = cases[0]
+    forged_value = {**present[1], "count": present[1]["count"] + 1}
+    cases.append([present[0], forged_value, present[2], "bad"])
+    cases.append(["L-1", present[1], present[2], "bad"])  # another learner's proof
+    cases.append([present[0], None, present[2], "bad"])  # claims absence with a leaf proof
+    out = harness.evaluate(
+        module_call(
+            LIB + "completeness.js",
+            """const root = m_b64(arg.root);
+               const out = [];
+               for (const [key, raw, proof] of arg.cases) {
+                 const value = raw && {count: raw.count, headIndex: raw.head_index,
+                                       headLeafHash: m_b64(raw.head_leaf_hash)};
+                 try { await m.verifyMapProof(root, key, value, proof); out.push('ok'); }
+                 catch (e) { out.push(e.name === 'CompletenessError' ? 'bad' : e.message); }
+               }
+               return out;""".replace(
+                "m_b64",
+                "((t) => Uint8Array.from(atob(t), (c) => c.charCodeAt(0)))",
+            ),
+        ),
+        {"root": root, "cases": [c[:3] for c in cases]},
+    )
+    assert out == [c[3] for c in cases]
+
+
+@pytest.fixture(scope="module")
+def v2_bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A real v2 transcript: L-1's certificate, credit, conversion, then the certificate revoked
+    (which reverses the conversion), built by the bank over SQLite."""
+    from sqlmodel import Session
+
+    from creditbank.accounts.transcript import build_transcript
+    from creditbank.ledger.database import make_engine
+    from tests.accounts.conftest import CREDIT_MAPPING, WELD_MAPPING, make_world
+
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('v2') / 'bank.db'}")
+    for world in make_world(engine):
+        for m in (WELD_MAPPING, CREDIT_MAPPING):
+            world.register_mapping(m)
+        world.register_learner("L-1")
+        world.register_learner("L-2")
+        world.issue("C-1", "L-1")
+        world.issue("C-9", "L-2")
+        world.credit("CR-1", "L-1", "SSPU", "MA101", "4", 88)
+        world.convert("X-1", "L-1")
+        world.clock.advance(days=1)
+        world.post(
+            world.provider, "certificate.revoked", {"certificate_id": "C-1", "reason": "fraud"}
+        )
+        with Session(engine) as session:
+            yield build_transcript(session, world.bank.log, "L-1")
+    engine.dispose()
+
+
+def _without(bundle: dict[str, Any], entry_type: str) -> dict[str, Any]:
+    forged = json.loads(json.dumps(bundle))
+    forged["entries"] = [e for e in forged["entries"] if e["leaf"]["entry"]["type"] != entry_type]
+    return forged
+
+
+def test_v2_completeness_in_the_browser(harness: Any, v2_bundle: dict[str, Any]) -> None:
+    from creditbank.accounts.transcript import verify_transcript
+    from creditbank.ledger.checkpoint import NoteVerifier
+
+    bundle = v2_bundle
+    key = NoteVerifier.from_vkey(bundle["log"]["verifier_key"])
+    proven = verify_transcript(bundle, [key])
+    chained = [i for i, e in enumerate(bundle["entries"]) if "chain" in e["leaf"]]
+    reordered = json.loads(json.dumps(bundle))
+    a, b = chained[1], chained[2]
+    reordered["entries"][a], reordered["entries"][b] = (
+        reordered["entries"][b],
+        reordered["entries"][a],
+    )
+    no_completeness = {**bundle, "completeness": None}
+    v1 = {**bundle, "format": "creditbank-transcript/v1"}
+    forged_value = json.loads(json.dumps(bundle))
+    forged_value["completeness"]["value"]["count"] -= 1
+    cases = [
+        bundle,
+        _without(bundle, "conversion.reversed"),
+        _without(bundle, "certificate.revoked"),
+        reordered,
+        forged_value,
+        no_completeness,
+        v1,
+    ]
+    out = harness.evaluate(
+        module_call(
+            LIB + "transcript.js",
+            """const out = [];
+               for (const t of arg) {
+                 try { const r = await m.verifyTranscript(t); out.push(['ok', r.completeAsOf]); }
+                 catch (e) { out.push([e.code, e.message]); }
+               }
+               return out;""",
+        ),
+        cases,
+    )
+    assert out[0] == ["ok", proven.complete_as_of]
+    assert out[1][0] == out[2][0] == "COMPLETENESS"
+    assert "missing" in out[1][1] and "missing" in out[2][1]
+    assert out[3][0] == "COMPLETENESS" and "out of order" in out[3][1]
+    assert out[4][0] == "COMPLETENESS" and "does not lead to the index root" in out[4][1]
+    assert out[5] == ["ok", None] and out[6] == ["ok", None]  # not proven complete
+    # The Python verifier refuses the same forgeries.
+    for forged in cases[1:5]:
+        with pytest.raises(CreditbankError):
+            verify_transcript(forged, [key])

@@ -85,6 +85,7 @@ def test_an_issued_credential_verifies_then_shows_revoked(
         "status": "status_ok",
         "achievements": "ach_ok",
         "evidence": "evidence_ok",
+        "complete": "complete_ok",
         "log": "log_consistent",
     }
     assert heading == "凭证有效"

@@ -173,6 +173,7 @@ def test_a_valid_credential(page: Any, world: World, tmp_path: Path) -> None:
         ("status", "status_ok"),
         ("achievements", "ach_ok"),
         ("evidence", "evidence_ok"),
+        ("complete", "complete_ok"),
         ("log", "log_consistent"),
     ]:
         [(status, why, _text)] = check(page, name)
@@ -301,6 +302,25 @@ def test_a_changed_leaf_or_checkpoint_is_named(
 
     assert verify_file(page, world, _resigned(world, change), tmp_path) == "invalid"
     assert check(page, "evidence")[0][:2] == ("fail", reason)
+
+
+def test_an_entry_left_out_of_the_evidence_is_named(
+    page: Any, world: World, tmp_path: Path
+) -> None:
+    """Issue 11 item 4: the page checks v2 completeness like `verify-transcript` does."""
+
+    def leave_out(transcript: dict[str, Any]) -> None:
+        chained = [e for e in transcript["entries"] if "chain" in e["leaf"]]
+        transcript["entries"].remove(chained[-1])
+
+    assert verify_file(page, world, _resigned(world, leave_out), tmp_path, lang="en") == "invalid"
+    [(status, reason, text)] = check(page, "evidence")
+    assert (status, reason) == ("fail", "evidence_COMPLETENESS")
+    assert "missing" in text
+    # A v1 transcript still verifies, with a warning that it is not proven complete.
+    doc = _resigned(world, lambda t: t.update(format="creditbank-transcript/v1"))
+    assert verify_file(page, world, doc, tmp_path) == "valid"
+    assert check(page, "complete")[0][:2] == ("warn", "complete_not_proven")
 
 
 def test_the_signature_part_works_offline(page: Any, world: World, tmp_path: Path) -> None:

@@ -35,11 +35,15 @@ ORIGIN = "creditbank.test/witnessed"
 NOW = datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 class Served:
-    def __init__(self, witness: Witness) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+    def __init__(self, witness: Witness, port: int | None = None) -> None:
+        port = port or free_port()
         self.url = f"http://127.0.0.1:{port}"
         config = uvicorn.Config(
             create_witness_app(witness), host="127.0.0.1", port=port, log_level="warning"

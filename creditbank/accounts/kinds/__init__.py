@@ -6,10 +6,11 @@ projection into the read models, its cascade, and which learner it is about.
 """
 
 from creditbank.accounts.kinds.base import Admission, Kind, Snapshot
-from creditbank.accounts.kinds.fields import REASON_CODES, Body
+from creditbank.accounts.kinds.fields import KEY_RECOVERY_REASONS, REASON_CODES, Body
 from creditbank.accounts.kinds.registry import KINDS, kind_of, parse_body
 
 __all__ = [
+    "KEY_RECOVERY_REASONS",
     "KINDS",
     "REASON_CODES",
     "Admission",

@@ -29,6 +29,7 @@ from creditbank.ledger.entry import public_key_from_b64
 __all__ = [
     "MAX_DAY",
     "MIN_DAY",
+    "KEY_RECOVERY_REASONS",
     "REASON_CODES",
     "Body",
     "Credits",
@@ -126,6 +127,15 @@ REASON_CODES: dict[str, tuple[str, str]] = {
     "superseded": ("已被新记录取代", "superseded by a newer record"),
     "source-withdrawn": ("所依据的来源已撤销", "a source it used was withdrawn"),
     "other": ("其他原因", "another reason"),
+}
+
+
+#: Why an admin recovers an actor's keys (``actor.key_recovered``): a closed set of its own, so
+#: these codes never appear among the reasons for revoking a certificate or reversing a conversion.
+KEY_RECOVERY_REASONS: dict[str, tuple[str, str]] = {
+    "keys-lost": ("全部密钥丢失", "every key was lost"),
+    "keys-compromised": ("密钥已泄露，需要更换", "the keys were compromised and must be replaced"),
+    "holder-changed": ("密钥保管人变更且无法交接", "the key holder left and could not hand over"),
 }
 
 

@@ -13,6 +13,8 @@ from pydantic import ValidationError
 
 from creditbank.accounts.kinds import (
     actor_key_added,
+    actor_key_recovered,
+    actor_key_recovery_cancelled,
     actor_key_revoked,
     actor_registered,
     certificate_issued,
@@ -40,6 +42,8 @@ KINDS: dict[str, Kind] = {
         actor_registered.KIND,
         actor_key_added.KIND,
         actor_key_revoked.KIND,
+        actor_key_recovered.KIND,  # h4: key recovery (issue 11)
+        actor_key_recovery_cancelled.KIND,
         learner_registered.KIND,
         certificate_issued.KIND,
         certificate_revoked.KIND,

@@ -104,6 +104,60 @@ async def revoke_key(
     return answer(receipt, response)
 
 
+@router.post(
+    "/v1/actors/{actor_id}/keys/recover",
+    status_code=201,
+    summary="Recover an actor that lost every key (usable after a delay the actor can veto)",
+)
+async def recover_key(
+    writer: WriterDep,
+    principal: Admin,
+    actor_id: ActorId,
+    payload: SignedEntryIn,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ReceiptPublic:
+    """A signed `actor.key_recovered` entry (body: `actor_id`, `public_key`, `reason`,
+    `delay_days` >= 7): the key may sign only after the delay, measured in log time, and until
+    then any current key of the actor can cancel it."""
+    receipt = await submit_signed(
+        writer,
+        principal,
+        payload,
+        kind=KINDS["actor.key_recovered"],
+        idempotency_key=idempotency_key,
+        path={"actor_id": actor_id},
+    )
+    return answer(receipt, response)
+
+
+@router.post(
+    "/v1/actors/{actor_id}/keys/{key_id}/cancel-recovery",
+    status_code=201,
+    summary="Cancel a pending key recovery (the actor itself, with a current key)",
+)
+async def cancel_key_recovery(
+    writer: WriterDep,
+    principal: KeyHolder,
+    actor_id: ActorId,
+    key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")],
+    payload: SignedEntryIn,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ReceiptPublic:
+    """A signed `actor.key_recovery_cancelled` entry naming the path's actor and the recovered
+    key id, signed by one of that actor's current keys and posted with its own token."""
+    receipt = await submit_signed(
+        writer,
+        principal,
+        payload,
+        kind=KINDS["actor.key_recovery_cancelled"],
+        idempotency_key=idempotency_key,
+        path={"actor_id": actor_id, "key_id": key_id},
+    )
+    return answer(receipt, response)
+
+
 @router.post("/v1/tokens", status_code=201, summary="Issue a bearer token (shown once)")
 def issue_token(bank: BankDep, principal: TokenIssuer, payload: TokenIn) -> TokenIssued:
     """Admins issue tokens for actors and learners; registrars for learners only.

@@ -15,7 +15,7 @@ import { base64Decode } from "/static/js/crypto/multibase.js";
 const root = document.getElementById("verify");
 const result = document.getElementById("verification-result");
 const MESSAGES = JSON.parse(document.getElementById("verify-messages").textContent);
-const CHECK_ORDER = ["load", "format", "signature", "issuer", "validity", "status", "achievements", "evidence", "log"];
+const CHECK_ORDER = ["load", "format", "signature", "issuer", "validity", "status", "achievements", "evidence", "complete", "log"];
 let lang = root.dataset.lang;
 let lastRun = null;
 
@@ -193,7 +193,7 @@ async function checkEvidence(credential) {
     try {
       const checked = await verifyTranscript(transcript);
       const key = String(transcript.log?.verifier_key ?? "").split("+").slice(0, 2).join("+");
-      return { ...pass("evidence_ok", { count: checked.entries.length, size: checked.checkpoint.size, key }), transcript, checkpoint: checked.checkpoint };
+      return { ...pass("evidence_ok", { count: checked.entries.length, size: checked.checkpoint.size, key }), transcript, checkpoint: checked.checkpoint, completeAsOf: checked.completeAsOf };
     } catch (error) {
       return fail(`evidence_${error.code ?? "FORMAT"}`, { index: error.index ?? "", detail: error.message });
     }
@@ -281,7 +281,13 @@ async function runChecks(credential) {
   add("achievements", await checkAchievements(credential));
   for (const outcome of await checkEvidence(credential)) {
     add("evidence", outcome);
-    if (outcome.status === "pass") add("log", await checkLog(outcome.transcript, outcome.checkpoint));
+    if (outcome.status !== "pass") continue;
+    // Completeness (v2): every entry about the learner up to the index entry's tree size is in
+    // the evidence, so none (a revocation, a reversal) can have been left out.
+    add("complete", outcome.completeAsOf === null
+      ? warn("complete_not_proven")
+      : pass("complete_ok", { size: outcome.completeAsOf }));
+    add("log", await checkLog(outcome.transcript, outcome.checkpoint));
   }
   return { checks, summary: summarise(credential) };
 }

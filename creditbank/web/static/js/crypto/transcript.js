@@ -1,20 +1,22 @@
-// Checks a creditbank transcript (`creditbank-transcript/v1`) down to the log, as
-// accounts/transcript.py does: the checkpoint's signature against the log key, then for each
+// Checks a creditbank transcript (`creditbank-transcript/v1` or `/v2`) down to the log, as
+// accounts/transcript_verify.py does: the checkpoint's signature against the log key, then for each
 // entry its leaf hash (SHA-256(0x00 || JCS(leaf))), its RFC 9162 inclusion proof against the
-// checkpoint, and the actor's Ed25519 signature over "creditbank-entry/v1\n" || JCS(entry).
-// Failures are TranscriptError with a `code` and, for an entry, its `index`.
+// checkpoint, and the actor's Ed25519 signature over "creditbank-entry/v1\n" || JCS(entry); for a
+// v2 bundle with `completeness`, that it holds every entry about the learner up to the learner
+// index entry's tree size (completeness.js). Failures are TranscriptError with a `code` and, for
+// an entry, its `index`. Not checked here (the CLI `verify-transcript` checks them): that each
+// signing key belonged to its actor, witness cosignatures, and `recovered_signatures`.
 
 import { canonicalBytes } from "./jcs.js";
 import { base64Decode, concatBytes, equalBytes } from "./multibase.js";
 import { verify } from "./ed25519.js";
 import { leafHash, verifyInclusion } from "./merkle.js";
 import { openCheckpoint } from "./checkpoint.js";
+import { CompletenessError, checkCompleteness } from "./completeness.js";
 
 export const TRANSCRIPT_FORMAT = "creditbank-transcript/v1";
-// v2 adds a completeness proof (learner index map proof) and an optional witnessed checkpoint;
-// its entries are proven exactly as in v1, which is what is checked here. The completeness and
-// witness parts are not verified in the browser (the CLI `verify-transcript` checks them).
-export const TRANSCRIPT_FORMATS = [TRANSCRIPT_FORMAT, "creditbank-transcript/v2"];
+export const TRANSCRIPT_V2 = "creditbank-transcript/v2";
+export const TRANSCRIPT_FORMATS = [TRANSCRIPT_FORMAT, TRANSCRIPT_V2];
 const ENTRY_DOMAIN = new TextEncoder().encode("creditbank-entry/v1\n");
 
 export class TranscriptError extends Error {
@@ -66,13 +68,15 @@ async function checkEntry(item, position, checkpoint) {
     ok = false;
   }
   if (!ok) throw new TranscriptError("ENTRY_SIGNATURE", `entry ${index}: the actor's signature does not verify`, index);
-  return { index, type: item.leaf.entry?.type, body: item.leaf.entry?.body };
+  return { index, type: item.leaf.entry?.type, body: item.leaf.entry?.body, leaf: item.leaf, leafHash: hashed };
 }
 
 /**
  * Verify a transcript with the given log key (a signed-note verifier key string; by default the
  * one the transcript names, which is only as trustworthy as whatever vouches for the transcript).
- * Returns {checkpoint, entries: [{index, type, body}]}.
+ * Returns {checkpoint, entries: [{index, type, body, leaf, leafHash}], format, completeAsOf}, where
+ * `completeAsOf` is the tree size up to which the bundle is proven to hold every entry about its
+ * learner (v2 with `completeness`), or null: not proven complete (v1, or v2 without it).
  */
 export async function verifyTranscript(transcript, logKey = undefined) {
   if (transcript === null || typeof transcript !== "object" || !TRANSCRIPT_FORMATS.includes(transcript.format)) {
@@ -94,5 +98,17 @@ export async function verifyTranscript(transcript, logKey = undefined) {
     seen.add(item?.index);
     entries.push(await checkEntry(item, position, checkpoint));
   }
-  return { checkpoint, entries, format: transcript.format };
+  let completeAsOf = null;
+  if (transcript.format === TRANSCRIPT_V2 && transcript.completeness != null) {
+    if (typeof transcript.learner_id !== "string" || !transcript.learner_id) {
+      throw new TranscriptError("FORMAT", "the transcript's learner_id must be a non-empty string");
+    }
+    try {
+      completeAsOf = await checkCompleteness(transcript.learner_id, transcript.completeness, entries);
+    } catch (error) {
+      if (!(error instanceof CompletenessError)) throw error;
+      throw new TranscriptError("COMPLETENESS", error.message);
+    }
+  }
+  return { checkpoint, entries, format: transcript.format, completeAsOf };
 }
