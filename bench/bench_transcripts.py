@@ -104,18 +104,24 @@ def _transcript_bank(folder: Path, entries: int) -> tuple[CreditBank, Any, Any]:
     admin = EntrySigner("admin", Ed25519PrivateKey.generate(), clock=clock)
     registrar = EntrySigner("reg-1", Ed25519PrivateKey.generate(), clock=clock)
     bank.bootstrap(admin_id="admin", admin_name="Admin", admin_public_key=_pub(admin))
-    bank.submit(
-        admin.sign(
-            "actor.registered",
-            {
-                "v": 1,
-                "actor_id": "reg-1",
-                "role": "registrar",
-                "name": "R",
-                "public_key": _pub(registrar),
-            },
+    institution = EntrySigner("SOU", Ed25519PrivateKey.generate(), clock=clock)
+    for actor_id, role, signer in (
+        ("SOU", "institution", institution),
+        ("reg-1", "registrar", registrar),
+    ):
+        bank.submit(
+            admin.sign(
+                "actor.registered",
+                {
+                    "v": 1,
+                    "actor_id": actor_id,
+                    "role": role,
+                    "name": "R",
+                    "public_key": _pub(signer),
+                    **({"institution": "SOU"} if role == "registrar" else {}),
+                },
+            )
         )
-    )
     identity = Identity(name="张伟", id_number="310101199001011234", salt=new_salt())
     bank.submit(
         registrar.sign(
@@ -132,7 +138,7 @@ def _transcript_bank(folder: Path, entries: int) -> tuple[CreditBank, Any, Any]:
                     "v": 1,
                     "credit_id": f"CR-{i}",
                     "learner_id": "L-bench",
-                    "institution": "SSPU",
+                    "institution": "SOU",  # the registrar's own institution
                     "course_code": f"C{i:03d}",
                     "credits": "2",
                     "grade": 80,
