@@ -99,7 +99,7 @@ def _credit(registrar: EntrySigner, credit_id: str, learner_id: str, course: str
             "v": 1,
             "credit_id": credit_id,
             "learner_id": learner_id,
-            "institution": "SSPU",
+            "institution": "SOU",  # the registrar's own institution
             "course_code": course,
             "credits": "2",
             "grade": 80,
@@ -123,18 +123,24 @@ def _transcript_bank(folder: Path, entries: int, filler: int = 0) -> tuple[Credi
     admin = EntrySigner("admin", Ed25519PrivateKey.generate(), clock=clock)
     registrar = EntrySigner("reg-1", Ed25519PrivateKey.generate(), clock=clock)
     bank.bootstrap(admin_id="admin", admin_name="Admin", admin_public_key=_pub(admin))
-    bank.submit(
-        admin.sign(
-            "actor.registered",
-            {
-                "v": 1,
-                "actor_id": "reg-1",
-                "role": "registrar",
-                "name": "R",
-                "public_key": _pub(registrar),
-            },
+    institution = EntrySigner("SOU", Ed25519PrivateKey.generate(), clock=clock)
+    for actor_id, role, signer in (
+        ("SOU", "institution", institution),
+        ("reg-1", "registrar", registrar),
+    ):
+        bank.submit(
+            admin.sign(
+                "actor.registered",
+                {
+                    "v": 1,
+                    "actor_id": actor_id,
+                    "role": role,
+                    "name": "R",
+                    "public_key": _pub(signer),
+                    **({"institution": "SOU"} if role == "registrar" else {}),
+                },
+            )
         )
-    )
     others = [f"L-other-{i}" for i in range(10)] if filler else []
     for learner_id in ["L-bench", *others]:
         identity = Identity(name="张伟", id_number="310101199001011234", salt=new_salt())

@@ -28,7 +28,7 @@ import random
 import secrets
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -143,6 +143,7 @@ class _Learner:
 def _learner_entries(
     number: int,
     registrar: Signer,
+    credit_registrars: Mapping[str, Signer],
     providers: Sequence[Signer],
     codes: Sequence[tuple[str, int]],
     courses: Sequence[tuple[str, str]],
@@ -182,7 +183,7 @@ def _learner_entries(
     for c in range(CREDITS_PER_LEARNER):
         institution, course = courses[(number + c) % len(courses)]
         out.append(
-            registrar.sign(
+            credit_registrars[institution].sign(  # a registrar records its institution's credits
                 "credit.earned",
                 {
                     "credit_id": f"CR-{number:08d}-{c}",
@@ -321,20 +322,41 @@ def build_ledger(
                     now,
                 )
             )
-        registrar_key, paths["reg-bench"] = new_key("reg-bench")
-        registrar = Signer("reg-bench", registrar_key, f"reg-{run}")
-        registrations.append(
-            admin.sign(
-                "actor.registered",
-                {
-                    "actor_id": "reg-bench",
-                    "role": "registrar",
-                    "name": "bench registrar",
-                    "public_key": public_key_to_b64(registrar_key.public_key()),
-                },
-                now,
+        # Institutions (SOU, and each whose courses learners earned credits in), each with a
+        # registrar: reg-bench is SOU's, the one the benchmarks sign in as.
+        credit_registrars: dict[str, Signer] = {}
+        for institution in sorted({"SOU", *(i for i, _ in courses)}):
+            registrations.append(
+                admin.sign(
+                    "actor.registered",
+                    {
+                        "actor_id": institution,
+                        "role": "institution",
+                        "name": f"bench institution {institution}",
+                        "public_key": public_key_to_b64(new_key(institution)[0].public_key()),
+                    },
+                    now,
+                )
             )
-        )
+            actor_id = "reg-bench" if institution == "SOU" else f"reg-bench-{institution.lower()}"
+            registrar_key, paths[actor_id] = new_key(actor_id)
+            credit_registrars[institution] = Signer(
+                actor_id, registrar_key, f"reg-{institution.lower()}-{run}"
+            )
+            registrations.append(
+                admin.sign(
+                    "actor.registered",
+                    {
+                        "actor_id": actor_id,
+                        "role": "registrar",
+                        "name": f"bench registrar of {institution}",
+                        "public_key": public_key_to_b64(registrar_key.public_key()),
+                        "institution": institution,
+                    },
+                    now,
+                )
+            )
+        registrar = credit_registrars["SOU"]
         bank.submit_many(registrations)
         by_name = dict(zip(names, providers, strict=True))
         for name in names:
@@ -345,6 +367,15 @@ def build_ledger(
                     for m in mine
                 ]
             )
+        # Proposed until SOU's registrar approves them (every shipped programme is SOU's).
+        bank.submit_many(
+            [
+                registrar.sign(
+                    "mapping.approved", {"mapping_id": m.mapping_id, "version": m.version}, now
+                )
+                for m in catalog.mappings
+            ]
+        )
         size = bank.log.size()
         learners = max(1, (entries - size) // PER_LEARNER)
         learner_ids: list[str] = []
@@ -354,7 +385,9 @@ def build_ledger(
         def make(lo: int, hi: int) -> list[_Learner]:
             local = random.Random(lo)
             return [
-                _learner_entries(n, registrar, providers, codes, courses, now, local)
+                _learner_entries(
+                    n, registrar, credit_registrars, providers, codes, courses, now, local
+                )
                 for n in range(lo, hi)
             ]
 

@@ -60,8 +60,11 @@ class BankReads:
     # --- the catalogue as the log has built it ------------------------------------------------
 
     def catalog(self, session: Session) -> Catalog:
-        """Programmes plus every registered, unretired mapping version (cached per log state)."""
-        unretired = col(MappingRow.retired_at).is_(None)
+        """Programmes plus every approved, unretired mapping version (cached per log state).
+
+        A version registered but not approved by its programme's institution is only proposed
+        and counts nowhere (issue 12)."""
+        unretired = col(MappingRow.retired_at).is_(None) & col(MappingRow.approved_at).is_not(None)
         # The key is an aggregate, so a cache hit reads one row, not every mapping's JSON.
         count, last, total = session.exec(
             select(

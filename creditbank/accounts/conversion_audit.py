@@ -4,9 +4,9 @@ The ledger audit proves the bytes are the log's and the authority audit that eac
 entitled to sign; neither proves a conversion *respected the rules*. This replays the log into
 private, in-memory read models (the same projection functions the bank uses) and, just before each
 ``conversion.posted`` is applied, runs that kind's own admission rule against the state the log
-held at that point: the mappings registered and not retired by then, the learner's holdings, what
-was already recognised toward the programme, and the programme's caps, with the entry's
-``integrated_at`` as the clock. A conversion appended behind the bank's back that breaks a cap (or
+held at that point: the mapping versions registered, approved and not retired by then, the
+registrar's institution, the learner's holdings, what was already recognised toward the programme,
+and the programme's caps, with the entry's ``integrated_at`` as the clock. A conversion appended behind the bank's back that breaks a cap (or
 any other rule) fails here, named by its log index.
 
 What is *not* yet from the log: programmes (titles, courses, caps) still come from the shipped
@@ -49,17 +49,22 @@ class _Catalogs:
 
     def __init__(self, programmes: Sequence[Programme]) -> None:
         self.programmes = tuple(programmes)
-        self.key: tuple[int, int] | None = None
+        self.key: tuple[int, int, int] | None = None
         self.catalog = Catalog(programmes=self.programmes, mappings=())
 
     def __call__(self, session: Session) -> Catalog:
-        unretired = col(MappingRow.retired_index).is_(None)
-        count, last = session.exec(
-            select(func.count(), func.coalesce(func.max(MappingRow.registered_index), -1)).where(
-                unretired
-            )
+        # approved and not retired: what counted when each conversion was posted
+        unretired = col(MappingRow.retired_index).is_(None) & col(MappingRow.approved_index).is_not(
+            None
+        )
+        count, last, total = session.exec(
+            select(
+                func.count(),
+                func.coalesce(func.max(MappingRow.registered_index), -1),
+                func.coalesce(func.sum(MappingRow.registered_index), 0),
+            ).where(unretired)
         ).one()
-        key = (int(count), int(last))
+        key = (int(count), int(last), int(total))
         if key != self.key:
             rows = session.exec(select(MappingRow).where(unretired))
             mappings = tuple(Mapping.from_json(json.loads(r.mapping_json)) for r in rows)

@@ -44,6 +44,9 @@ class ActorRow(SQLModel, table=True):
     name: str = Field(max_length=200)
     registered_index: int = _index()
     registered_at: str = Field(max_length=32)
+    #: A registrar's institution (the code of a registered ``institution`` actor); ``None`` for
+    #: every other role, and for registrars registered before institutions existed.
+    institution: str | None = Field(default=None, max_length=16)
 
 
 class ActorKeyRow(SQLModel, table=True):
@@ -127,6 +130,11 @@ class MappingRow(SQLModel, table=True):
     registered_at: str = Field(max_length=32)
     retired_index: int | None = _index(nullable=True)
     retired_at: str | None = Field(default=None, max_length=32)
+    #: ``mapping.approved`` by a registrar of the target programme's institution: only approved
+    #: versions count (a registered but unapproved version is *proposed*).
+    approved_index: int | None = _index(nullable=True)
+    approved_at: str | None = Field(default=None, max_length=32)
+    approved_by: str | None = Field(default=None, max_length=128)
 
 
 class ConversionRow(SQLModel, table=True):

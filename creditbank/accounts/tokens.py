@@ -58,6 +58,11 @@ def issue_token(
         actor = session.get(ActorRow, actor_id)
         if actor is None or actor.role == "system":
             raise NotFoundError(f"actor {actor_id!r} is not registered")
+        if actor.role == "institution":
+            raise InputError(
+                f"{actor_id} is an institution: it posts nothing itself; issue tokens to its "
+                "registrars"
+            )
         role = actor.role
     else:
         if session.get(LearnerRow, learner_id) is None:

@@ -25,6 +25,7 @@ from creditbank.cli import (
     server,
 )
 from creditbank.cli.common import new_app
+from creditbank.cli.mapping_commands import mapping_app
 from creditbank.cli.witness_commands import witness_app
 
 __all__ = ["AREAS", "EXIT_CODES", "app", "main"]
@@ -60,6 +61,7 @@ AREAS = (log.app, server.app, provider.app, registrar.app, admin.app, learner.ap
 for _area in AREAS:
     app.add_typer(_area)
 app.add_typer(witness_app, name="witness")
+app.add_typer(mapping_app, name="mapping")
 # Cohort imports and reports register their commands on the top-level app.
 import_commands.register(app)
 report_commands.register(app)

@@ -33,11 +33,15 @@ app.add_typer(actor_app, name="actor")
 @actor_app.command("register")
 def actor_register(
     actor_id: Annotated[str, typer.Argument(help="The new actor's id.")],
-    role: Annotated[str, typer.Option("--role", help="admin, provider or registrar.")],
+    role: Annotated[str, typer.Option("--role", help="admin, provider, registrar or institution.")],
     name: Annotated[str, typer.Option("--name", help="Display name.")],
     public_key: Annotated[
         str, typer.Option("--public-key", help="base64 Ed25519 key (`creditbank keys new`).")
     ],
+    institution: Annotated[
+        str | None,
+        typer.Option("--institution", help="A registrar's institution code (e.g. SOU)."),
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     key: KeyOption = None,
@@ -46,7 +50,7 @@ def actor_register(
 ) -> None:
     """Register an actor with its public key (a signed actor.registered, by an admin)."""
     with writer(url, token, key, actor) as api:
-        receipt = api.register_actor(actor_id, role, name, public_key)
+        receipt = api.register_actor(actor_id, role, name, public_key, institution)
     print_receipt(receipt, as_json)
 
 

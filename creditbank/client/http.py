@@ -280,7 +280,8 @@ class CreditbankClient:
     # --- the catalogue ------------------------------------------------------------------------
 
     def catalogue(self, kind: str, **filters: Any) -> dict[str, Any]:
-        """A page of ``qualifications``, ``programmes``, ``courses`` or ``mappings``."""
+        """A page of ``qualifications``, ``programmes``, ``courses``, ``mappings`` or
+        ``proposed-mappings``."""
         result: dict[str, Any] = self._get_json(f"/v1/catalogue/{kind}", **filters)
         return result
 
@@ -291,8 +292,12 @@ class CreditbankClient:
 
     # --- admin --------------------------------------------------------------------------------
 
-    def register_actor(self, actor_id: str, role: str, name: str, public_key: str) -> Receipt:
+    def register_actor(
+        self, actor_id: str, role: str, name: str, public_key: str, institution: str | None = None
+    ) -> Receipt:
         body = {"actor_id": actor_id, "role": role, "name": name, "public_key": public_key}
+        if institution is not None:  # a registrar's institution
+            body["institution"] = institution
         return self._write("actor.registered", body)
 
     def add_key(self, actor_id: str, public_key: str) -> Receipt:
@@ -337,6 +342,10 @@ class CreditbankClient:
     def retire_mapping(self, mapping_id: str, reason: str) -> Receipt:
         body = {"mapping_id": mapping_id, "reason": reason}
         return self._write("mapping.retired", body)
+
+    def approve_mapping(self, mapping_id: str, version: int) -> Receipt:
+        """A registrar of the programme's institution approves one proposed version."""
+        return self._write("mapping.approved", {"mapping_id": mapping_id, "version": version})
 
     def issue_certificate(
         self,

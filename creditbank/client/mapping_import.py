@@ -34,16 +34,17 @@ class MappingImport:
 
 
 def _registered(client: CreditbankClient) -> dict[tuple[str, int], bytes]:
-    """Every unretired mapping version on the server, as canonical JSON bytes."""
+    """Every unretired mapping version on the server, approved or proposed, as canonical JSON."""
     found: dict[tuple[str, int], bytes] = {}
-    offset: int | None = 0
-    while offset is not None:
-        page = client.catalogue("mappings", offset=offset, limit=1000)
-        for item in page["items"]:
-            found[(str(item["mapping_id"]), int(item["version"]))] = canonical_bytes(item)
-        offset = page["offset"] + len(page["items"])
-        if not page["items"] or offset >= page["total"]:
-            offset = None
+    for listing in ("mappings", "proposed-mappings"):
+        offset: int | None = 0
+        while offset is not None:
+            page = client.catalogue(listing, offset=offset, limit=1000)
+            for item in page["items"]:
+                found[(str(item["mapping_id"]), int(item["version"]))] = canonical_bytes(item)
+            offset = page["offset"] + len(page["items"])
+            if not page["items"] or offset >= page["total"]:
+                offset = None
     return found
 
 

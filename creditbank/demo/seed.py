@@ -27,6 +27,9 @@ from creditbank.mapping import Catalog, Mapping, Mode, Plan, load_catalog
 
 __all__ = ["build_demo"]
 
+#: The demo's institution: every shipped programme is Shanghai Open University's.
+INSTITUTION = "SOU"
+
 #: Personal data of the sample learners (fictitious; kept off the log, in the erasable table).
 _LEARNERS = (
     ("王建国", "310101198805120031", "through_train"),
@@ -128,6 +131,19 @@ def build_demo(bank: CreditBank, data_dir: Path, *, base_url: str, map_dir: Path
                 },
             )
         )
+    # The institution (its id is the code programmes use) and a registrar belonging to it.
+    institution_key, _ = keys.new(INSTITUTION)
+    registrations.append(
+        admin.sign(
+            "actor.registered",
+            {
+                "actor_id": INSTITUTION,
+                "role": "institution",
+                "name": "上海开放大学 (Shanghai Open University)",
+                "public_key": public_key_to_b64(institution_key.public_key()),
+            },
+        )
+    )
     registrar_key, registrar_path = keys.new("reg-sou")
     registrar = _signer("reg-sou", registrar_key, now)
     registrations.append(
@@ -138,17 +154,25 @@ def build_demo(bank: CreditBank, data_dir: Path, *, base_url: str, map_dir: Path
                 "role": "registrar",
                 "name": "上海开放大学学分银行 (registrar)",
                 "public_key": public_key_to_b64(registrar_key.public_key()),
+                "institution": INSTITUTION,
             },
         )
     )
     bank.submit_many(registrations)
 
+    # Providers propose their mappings; SOU's registrar approves every shipped one.
     for name in provider_names:
         signer = provider_signers[name]
         mine = [m for m in catalog.mappings if m.provider == name]
         bank.submit_many(
             [signer.sign("mapping.registered", {"mapping": m.to_json()}) for m in mine]
         )
+    bank.submit_many(
+        [
+            registrar.sign("mapping.approved", {"mapping_id": m.mapping_id, "version": m.version})
+            for m in catalog.mappings
+        ]
+    )
 
     through = _pick(catalog, Mode.THROUGH_TRAIN, today, set())
     recognition = _pick(
@@ -162,8 +186,16 @@ def build_demo(bank: CreditBank, data_dir: Path, *, base_url: str, map_dir: Path
             for q in m.qualification_requirements
         },
     )
+    # A registrar records credits of its own institution only: the demo's are SOU's.
     credit_mapping = next(
-        (m for m in catalog.mappings_in_force(today) if m.mode is Mode.CREDIT_RECOGNITION), None
+        (
+            m
+            for m in catalog.mappings_in_force(today)
+            if m.mode is Mode.CREDIT_RECOGNITION
+            and m.source_course is not None
+            and m.source_course.institution == INSTITUTION
+        ),
+        None,
     )
 
     identities: dict[int, Identity] = {}
@@ -211,7 +243,7 @@ def build_demo(bank: CreditBank, data_dir: Path, *, base_url: str, map_dir: Path
     for number, learner_id in enumerate(learner_ids, start=1):
         source = credit_mapping.source_course if credit_mapping is not None else None
         institution, course_code = (
-            (source.institution, source.course_code) if source else ("SSPU", "ME1021")
+            (source.institution, source.course_code) if source else (INSTITUTION, "EA201")
         )
         credits.append(
             registrar.sign(

@@ -159,6 +159,8 @@ class World:
     provider: Actor
     registrar: Actor
     _nonces: Iterator[int] = field(default_factory=itertools.count)
+    #: A registrar of each institution other than SOU that tests record credits of.
+    other_registrars: dict[str, Actor] = field(default_factory=dict)
 
     def sign(
         self, actor: Actor, entry_type: str, body: dict[str, Any], nonce: str | None = None
@@ -176,7 +178,10 @@ class World:
         identity = kw.pop("identity", None)
         return self.bank.submit(self.sign(actor, entry_type, body, **kw), identity=identity)
 
-    def register_actor(self, actor: Actor, role: str) -> Receipt:
+    def register_actor(self, actor: Actor, role: str, institution: str | None = None) -> Receipt:
+        """Register an actor; a registrar belongs to ``institution`` (SOU unless named)."""
+        if role == "registrar":
+            institution = institution or SOU
         return self.post(
             self.admin,
             "actor.registered",
@@ -185,8 +190,20 @@ class World:
                 "role": role,
                 "name": actor.actor_id,
                 "public_key": actor.public_key,
+                **({} if institution is None else {"institution": institution}),
             },
         )
+
+    def registrar_of(self, institution: str) -> Actor:
+        """SOU's registrar, or one of ``institution`` (registered with it on first use)."""
+        if institution == SOU:
+            return self.registrar
+        if institution not in self.other_registrars:
+            self.register_actor(Actor(institution), "institution")
+            registrar = Actor(f"reg-{institution.lower()}")
+            self.register_actor(registrar, "registrar", institution)
+            self.other_registrars[institution] = registrar
+        return self.other_registrars[institution]
 
     def register_learner(self, learner_id: str, name: str = "张伟") -> Identity:
         identity = Identity(name=name, id_number="310101199001011234", salt=new_salt())
@@ -219,7 +236,13 @@ class World:
         )
 
     def register_mapping(self, m: Mapping) -> Receipt:
-        return self.post(self.provider, "mapping.registered", {"mapping": m.to_json()})
+        """Register (propose) a mapping and approve it as SOU's registrar; the registration's
+        receipt."""
+        receipt = self.post(self.provider, "mapping.registered", {"mapping": m.to_json()})
+        self.post(
+            self.registrar, "mapping.approved", {"mapping_id": m.mapping_id, "version": m.version}
+        )
+        return receipt
 
     def credit(
         self,
@@ -232,7 +255,7 @@ class World:
         earned_on: str = "2025-01-15",
     ) -> Receipt:
         return self.post(
-            self.registrar,
+            self.registrar_of(institution),
             "credit.earned",
             {
                 "credit_id": credit_id,
@@ -287,6 +310,7 @@ def make_world(engine: Engine) -> Iterator[World]:
         )
         world = World(bank, clock, admin, Actor("prov-1"), Actor("reg-1"))
         world.register_actor(world.provider, "provider")
+        world.register_actor(Actor(SOU), "institution")
         world.register_actor(world.registrar, "registrar")
         yield world
 

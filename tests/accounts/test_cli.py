@@ -71,6 +71,7 @@ def test_operator_workflow(cli_env: dict[str, str], tmp_path: Path) -> None:
     with open_bank(config) as bank:
         for actor_id, role, name, key in (
             ("prov-mech", "provider", PROVIDER_NAME, provider),
+            ("SOU", "institution", "上海开放大学", generate_key()),
             ("reg-sou", "registrar", "上海开放大学学分银行", registrar),
         ):
             body = {
@@ -79,11 +80,12 @@ def test_operator_workflow(cli_env: dict[str, str], tmp_path: Path) -> None:
                 "role": role,
                 "name": name,
                 "public_key": public_key_to_b64(key.public_key()),
+                **({"institution": "SOU"} if role == "registrar" else {}),
             }
             entry = Entry.create(
                 type="actor.registered",
                 actor="admin",
-                nonce=f"reg-{actor_id}",
+                nonce=f"register-{actor_id}",
                 claimed_at=bank.clock(),
                 body=body,
             )

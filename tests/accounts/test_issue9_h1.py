@@ -71,7 +71,9 @@ def test_issue9_item4_an_unexpected_failure_fails_only_its_own_submission(
                 "grade": 80,
                 "earned_on": "2025-01-15",
             }
-            items.append(Submission(mapped.sign(mapped.registrar, "credit.earned", body)))
+            items.append(
+                Submission(mapped.sign(mapped.registrar_of("SSPU"), "credit.earned", body))
+            )
         before = mapped.bank.log.size()
         outcomes = mapped.bank.submit_group(items)
     finally:

@@ -123,6 +123,7 @@ def prepare_ledger(engine: Engine, folder: Path, *, pg_schema: str | None) -> Se
         log.register_key(now=now)
         bank = CreditBank(engine, log, load_programmes(shipped_data_dir()))
         bank.bootstrap(admin_id="admin", admin_name="Admin", admin_public_key=admin.public_key)
+        institution = EntrySigner("SOU", Ed25519PrivateKey.generate())
         bank.submit_many(
             [
                 admin.sign(
@@ -133,9 +134,14 @@ def prepare_ledger(engine: Engine, folder: Path, *, pg_schema: str | None) -> Se
                         "role": role,
                         "name": f"{role} under load",
                         "public_key": public_key_to_b64(actor.private_key.public_key()),
+                        **({"institution": "SOU"} if role == "registrar" else {}),
                     },
                 )
-                for actor, role in ((provider, "provider"), (registrar, "registrar"))
+                for actor, role in (
+                    (provider, "provider"),
+                    (institution, "institution"),
+                    (registrar, "registrar"),
+                )
             ]
         )
         bank.submit(

@@ -145,8 +145,8 @@ def _credit(world: World) -> dict[str, Any]:
     return {
         "credit_id": unique("CR"),
         "learner_id": world.learner.learner_id,
-        "institution": "SSPU",
-        "course_code": "ME1021",
+        "institution": "SOU",  # the registrar's own institution
+        "course_code": "EA201",
         "credits": "2.5",
         "grade": 77,
         "earned_on": world.today.isoformat(),
@@ -220,6 +220,7 @@ ROWS = [
     Row("programmes", "GET", _get("/v1/catalogue/programmes"), {}, public=True),
     Row("courses", "GET", _get("/v1/catalogue/courses?limit=5"), {}, public=True),
     Row("mappings", "GET", _get("/v1/catalogue/mappings?mode=through_train"), {}, public=True),
+    Row("proposed mappings", "GET", _get("/v1/catalogue/proposed-mappings"), {}, public=True),
     Row("healthz", "GET", _get("/healthz"), {}, public=True),
     Row("readyz", "GET", _get("/readyz"), {}, public=True),
     Row("checkpoint at", "GET", _get("/v1/log/checkpoints/2"), {}, public=True),
@@ -294,7 +295,18 @@ ROWS = [
             ),
             "/v1/mappings/{mapping_id}/retire",
         ),
-        {"provider": 201},
+        # issue 12: either side retires: its provider, or a registrar of the programme's
+        # institution (the world's registrar is SOU's, and every shipped programme is SOU's)
+        {"provider": 201, "registrar": 201},
+    ),
+    Row(
+        "approve mapping",
+        "POST",
+        _path(
+            _signed("mapping.approved", lambda w: {"mapping_id": w.new_mapping(), "version": 1}),
+            "/v1/mappings/{mapping_id}/approve",
+        ),
+        {"registrar": 201},
     ),
     Row(
         "issue certificate",
@@ -582,3 +594,49 @@ def test_a_revoked_token_stops_working(world: World, http: TestClient) -> None:
     )
     assert revoked.status_code == 204
     assert http.get(balance, headers=world.bearer(issued["token"])).status_code == 401
+
+
+#: Institution-bound writes (issue 12): the matrix's registrar is SOU's and may post each (above);
+#: a registrar of another institution may post none of them into SOU's programmes.
+INSTITUTION_ROWS = [
+    row
+    for row in ROWS
+    if row.name
+    in {
+        "retire mapping",
+        "approve mapping",
+        "post conversion",
+        "reverse conversion",
+    }
+]
+
+
+@pytest.mark.parametrize("row", INSTITUTION_ROWS, ids=[row.name for row in INSTITUTION_ROWS])
+def test_a_registrar_of_another_institution_is_refused(
+    world: World, http: TestClient, row: Row
+) -> None:
+    other = world.new_registrar("SSPU")
+    path, body = row.build(world, other)
+    before = world.bank.log.size()
+    answer = http.request(row.method, path, json=body, headers=world.bearer(other.token))
+    assert answer.status_code == 403, answer.text
+    assert "SSPU" in answer.json()["detail"] and "SOU" in answer.json()["detail"]
+    assert world.bank.log.size() == before
+
+
+def test_a_registrar_records_credits_of_its_own_institution_only(
+    world: World, http: TestClient
+) -> None:
+    other = world.new_registrar("SSPU")
+    body = _credit(world)  # a SOU credit
+    answer = http.post(
+        "/v1/credits",
+        json=other.post_json("credit.earned", body),
+        headers=world.bearer(other.token),
+    )
+    assert answer.status_code == 403, answer.text
+    own = {**_credit(world), "institution": "SSPU", "course_code": "ME1021"}
+    answer = http.post(
+        "/v1/credits", json=other.post_json("credit.earned", own), headers=world.bearer(other.token)
+    )
+    assert answer.status_code == 201, answer.text

@@ -239,6 +239,18 @@ def test_a_provider_registers_and_retires_a_mapping(world: World, http: TestClie
         "/v1/mappings",
         provider.post_json("mapping.registered", {"mapping": mapping}),
     )
+    # proposed until a registrar of the programme's institution (SOU's) approves it (issue 12)
+    assert http.get(f"/v1/catalogue/mappings/{mapping['mapping_id']}").status_code == 404
+    proposed = http.get("/v1/catalogue/proposed-mappings", params={"limit": 1000}).json()
+    assert mapping in proposed["items"]
+    _post(
+        http,
+        world.registrar,
+        f"/v1/mappings/{mapping['mapping_id']}/approve",
+        world.registrar.post_json(
+            "mapping.approved", {"mapping_id": mapping["mapping_id"], "version": 1}
+        ),
+    )
     listed = http.get(f"/v1/catalogue/mappings/{mapping['mapping_id']}").json()
     assert listed == [mapping]
     found = http.get(
@@ -266,8 +278,8 @@ def test_a_registrar_records_credits_and_they_are_banked(world: World, http: Tes
     body = {
         "credit_id": unique("CR"),
         "learner_id": learner.learner_id,
-        "institution": "SSPU",
-        "course_code": "ME1021",
+        "institution": "SOU",  # the registrar's own institution (issue 12)
+        "course_code": "EA201",
         "credits": "3.5",
         "grade": 91,
         "earned_on": world.today.isoformat(),

@@ -16,9 +16,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.identity import Identity, commitment_of, new_learner_id, new_salt
+from creditbank.accounts.tables import ActorRow
 from creditbank.accounts.wiring import create_schema, load_programmes, shipped_data_dir
 from creditbank.client.signer import EntrySigner
 from creditbank.demo import DEMO_ORIGIN, DemoSetup, build_demo
@@ -185,6 +187,39 @@ class World:
         data = self.new_mapping_json(owner)
         self.bank.submit(owner.sign("mapping.registered", {"mapping": data}))
         return str(data["mapping_id"])
+
+    def new_registrar(self, institution: str) -> Actor:
+        """A registrar (with a token) of ``institution``, registered first when it is new."""
+        with Session(self.bank.engine) as session:
+            known = session.get(ActorRow, institution) is not None
+        if not known:
+            self.bank.submit(
+                self.admin.sign(
+                    "actor.registered",
+                    {
+                        "actor_id": institution,
+                        "role": "institution",
+                        "name": f"institution {institution}",
+                        "public_key": public_key_to_b64(generate_key().public_key()),
+                    },
+                )
+            )
+        key = generate_key()
+        actor_id = unique(f"reg-{institution.lower()}")
+        self.bank.submit(
+            self.admin.sign(
+                "actor.registered",
+                {
+                    "actor_id": actor_id,
+                    "role": "registrar",
+                    "name": f"registrar of {institution}",
+                    "public_key": public_key_to_b64(key.public_key()),
+                    "institution": institution,
+                },
+            )
+        )
+        token = self.bank.issue_token(actor_id=actor_id)
+        return Actor(actor_id, "registrar", f"registrar of {institution}", token, key)
 
     def new_actor_with_key(self) -> tuple[str, Ed25519PrivateKey]:
         key = generate_key()

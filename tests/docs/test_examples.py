@@ -63,6 +63,7 @@ ROLE = {
     "convert": "registrar",
     "balance": "registrar",
     "transcript": "registrar",
+    "mapping": "registrar",
 }
 
 

@@ -278,7 +278,7 @@ def test_learners_then_credits(world: World, client_for: Any, tmp_path: Path) ->
         tmp_path / "credits.csv",
         [["credit_id", "learner_id", "institution", "course_code", "credits", "grade",
           "earned_on"],
-         [unique("K"), ids[1][1], "STIEI", "EE2101", "4", "82", "2024-01-15"]],
+         [unique("K"), ids[1][1], "SOU", "EA201", "4", "82", "2024-01-15"]],
     )  # fmt: skip
     assert run_import(client, registrar.signer, "credits", credits).appended == 1
     balance = world.bank.balance(ids[1][1], None)

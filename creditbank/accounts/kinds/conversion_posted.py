@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.common import not_future, require_learner
 from creditbank.accounts.kinds.fields import Body, Credits, Day, Identifier, SourceId
+from creditbank.accounts.kinds.institutions import programme_institution, require_own_institution
 from creditbank.accounts.tables import (
     ConversionRow,
     LearnerRow,
@@ -53,6 +54,11 @@ class ConversionPosted(Body):
 def admit(snapshot: Snapshot, body: ConversionPosted, admission: Admission) -> None:
     if snapshot.get(ConversionRow, body.conversion_id) is not None:
         raise ConflictError(f"conversion {body.conversion_id!r} already exists")
+    require_own_institution(
+        admission,
+        programme_institution(snapshot, body.programme_code),
+        f"conversions into {body.programme_code}",
+    )
     require_learner(snapshot, body.learner_id)
     not_future(body.as_of, admission.today, "as_of")
     if body.as_of < admission.today - timedelta(days=MAX_BACKDATE_DAYS):

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.fields import Body, Identifier, check_reason
+from creditbank.accounts.kinds.institutions import programme_institution, require_own_institution
 from creditbank.accounts.learner_holdings import recognised_holding_id
 from creditbank.accounts.tables import ConversionRow, RecognitionRow
 from creditbank.errors import ConflictError, NotFoundError
@@ -28,10 +29,15 @@ class ConversionReversed(Body):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-def admit(snapshot: Snapshot, body: ConversionReversed, _admission: Admission) -> None:
+def admit(snapshot: Snapshot, body: ConversionReversed, admission: Admission) -> None:
     conversion = snapshot.get(ConversionRow, body.conversion_id)
     if conversion is None:
         raise NotFoundError(f"conversion {body.conversion_id!r} does not exist")
+    require_own_institution(
+        admission,
+        programme_institution(snapshot, conversion.programme_code),
+        f"reversals of conversions into {conversion.programme_code}",
+    )
     if conversion.reversed_at is not None:
         raise ConflictError(f"conversion {body.conversion_id} is already reversed")
     check_reason(body.reason)

@@ -1,4 +1,8 @@
-"""``credit.earned``: a registrar records course credits a learner earned."""
+"""``credit.earned``: a registrar records course credits a learner earned at its institution.
+
+Only a registrar of the credit's ``institution`` may record it: a registrar of one institution
+cannot deposit credits in another's name (which a conversion elsewhere could then recognise).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sqlmodel import Session
 from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.common import not_future, require_learner, require_unused_holding_id
 from creditbank.accounts.kinds.fields import Body, Credits, Day, Identifier
+from creditbank.accounts.kinds.institutions import InstitutionCode, require_own_institution
 from creditbank.accounts.staged_rows import insert_row
 from creditbank.accounts.tables import CertificateRow, CreditRow, LearnerRow
 from creditbank.ledger.entry import Leaf
@@ -21,7 +26,7 @@ class CreditEarned(Body):
     credit_id: Identifier
     learner_id: Identifier
     #: Institution code as the qualification map writes it (e.g. SSPU, SOU).
-    institution: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,15}$")]
+    institution: InstitutionCode
     course_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
     credits: Credits
     #: Percentage grade (百分制), 0-100, a JSON integer.
@@ -30,6 +35,7 @@ class CreditEarned(Body):
 
 
 def admit(snapshot: Snapshot, body: CreditEarned, admission: Admission) -> None:
+    require_own_institution(admission, body.institution, f"credits of {body.institution}")
     require_learner(snapshot, body.learner_id)
     require_unused_holding_id(snapshot, body.credit_id)
     not_future(body.earned_on, admission.today, "earned_on")

@@ -1,7 +1,12 @@
-"""``mapping.retired``: the owning provider retires every version of a mapping."""
+"""``mapping.retired``: every version of a mapping stops counting.
+
+Either side may retire it: the provider that owns it, or a registrar of the institution whose
+programme it maps into (which approved it, or declines to).
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from pydantic import Field
@@ -9,9 +14,11 @@ from sqlmodel import Session, col, select
 
 from creditbank.accounts.kinds.base import Admission, Kind, Snapshot
 from creditbank.accounts.kinds.fields import Body, Identifier, check_reason
+from creditbank.accounts.kinds.institutions import programme_institution, require_own_institution
 from creditbank.accounts.tables import MappingRow
 from creditbank.errors import ConflictError, NotFoundError, PermissionDenied
 from creditbank.ledger.entry import Leaf
+from creditbank.mapping import Mapping
 
 __all__ = ["KIND", "MappingRetired"]
 
@@ -27,7 +34,14 @@ def admit(snapshot: Snapshot, body: MappingRetired, admission: Admission) -> Non
     if not versions:
         raise NotFoundError(f"mapping {body.mapping_id!r} is not registered")
     owner = versions[0].provider
-    if owner != admission.actor.actor_id:
+    if admission.actor.role == "registrar":
+        programme = Mapping.from_json(json.loads(versions[0].mapping_json)).programme_code
+        require_own_institution(
+            admission,
+            programme_institution(snapshot, programme),
+            f"retirements of mappings into {programme}",
+        )
+    elif owner != admission.actor.actor_id:
         raise PermissionDenied(
             f"mapping {body.mapping_id} belongs to {owner}, not {admission.actor.actor_id}"
         )
@@ -50,9 +64,11 @@ def project(session: Session, index: int, leaf: Leaf, body: MappingRetired) -> N
 KIND = Kind(
     entry_type="mapping.retired",
     body=MappingRetired,
-    signers=("provider",),
+    signers=("provider", "registrar"),
     poster="provider",
     route="/v1/mappings/{mapping_id}/retire",
     admit=admit,
     project=project,
+    # a registrar of the programme's institution retires with its own token too
+    self_service=True,
 )

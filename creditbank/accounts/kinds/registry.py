@@ -26,6 +26,7 @@ from creditbank.accounts.kinds import (
     credit_earned,
     learner_registered,
     ledger_learner_index,
+    mapping_approved,
     mapping_registered,
     mapping_retired,
 )
@@ -50,6 +51,7 @@ KINDS: dict[str, Kind] = {
         credit_earned.KIND,
         mapping_registered.KIND,
         mapping_retired.KIND,
+        mapping_approved.KIND,  # h3: issue 12, mapping approval
         conversion_posted.KIND,
         conversion_reversed.KIND,
         ledger_learner_index.KIND,  # h5

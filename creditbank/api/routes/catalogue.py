@@ -1,7 +1,9 @@
 """The public catalogue: qualifications, programmes, courses and mappings, filterable and paged.
 
 The catalogue is what the log has built: the programmes the server was started with plus every
-registered mapping version not yet retired. Anyone may read it; no token is needed.
+approved mapping version not yet retired. Versions a provider registered that no registrar of the
+programme's institution has approved yet are listed apart, as proposed (they count nowhere).
+Anyone may read it; no token is needed.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
-from creditbank.api.deps import CatalogDep, PageDep, PageParams
+from creditbank.accounts.proposals import proposed_mappings
+from creditbank.api.deps import BankDep, CatalogDep, PageDep, PageParams
 from creditbank.api.errors import problem_responses
 from creditbank.api.schemas import ISO_DATE, CreditsText, Page
 from creditbank.mapping import Mapping, Mode, Programme
@@ -173,7 +177,7 @@ def _matches(
 
 @router.get(
     "/mappings",
-    summary="Registered mappings (every unretired version), filterable",
+    summary="Approved mappings (every approved, unretired version), filterable",
     response_description="Each item is a mapping as its `mapping.registered` entry carries it.",
 )
 def mappings(
@@ -206,3 +210,27 @@ def mappings(
 def mapping_versions(catalog: CatalogDep, mapping_id: str) -> list[dict[str, Any]]:
     catalog.mapping(mapping_id)  # NotFoundError when unknown
     return [m.to_json() for m in catalog.versions(mapping_id)]
+
+
+@router.get(
+    "/proposed-mappings",
+    summary="Proposed mappings: registered, not yet approved, not retired",
+    response_description="Each item is a mapping as its `mapping.registered` entry carries it.",
+)
+def proposed(
+    bank: BankDep,
+    page: PageDep,
+    provider: str | None = None,
+    programme_code: str | None = None,
+) -> Page[dict[str, Any]]:
+    with Session(bank.engine) as session:
+        found = proposed_mappings(session)
+    return _page(
+        [
+            m.to_json()
+            for m in found
+            if (provider is None or m.provider == provider)
+            and (programme_code is None or m.programme_code == programme_code)
+        ],
+        page,
+    )

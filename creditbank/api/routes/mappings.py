@@ -1,4 +1,5 @@
-"""Provider: register and retire certificate-to-credit mappings (signed entries)."""
+"""Mappings: a provider proposes (registers) them, a registrar of the programme's institution
+approves them, either side retires them (signed entries)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ router = APIRouter(
 )
 
 Provider = Annotated[Principal, Depends(require_roles("provider"))]
+Registrar = Annotated[Principal, Depends(require_roles("registrar"))]
+#: the owning provider, or a registrar of the programme's institution (issue 12)
+EitherSide = Annotated[Principal, Depends(require_roles("provider", "registrar"))]
 
 
 @router.post("", status_code=201, summary="Register a mapping (or a new version of one)")
@@ -45,18 +49,41 @@ async def register_mapping(
 @router.post("/{mapping_id}/retire", status_code=201, summary="Retire every version of a mapping")
 async def retire_mapping(
     writer: WriterDep,
-    principal: Provider,
+    principal: EitherSide,
     mapping_id: Annotated[str, Path(min_length=1, max_length=128)],
     payload: SignedEntryIn,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> ReceiptPublic:
-    """A signed `mapping.retired` entry for the path's mapping, by the provider that owns it."""
+    """A signed `mapping.retired` entry for the path's mapping, by the provider that owns it or
+    a registrar of the institution whose programme it maps into."""
     receipt = await submit_signed(
         writer,
         principal,
         payload,
         kind=KINDS["mapping.retired"],
+        idempotency_key=idempotency_key,
+        path={"mapping_id": mapping_id},
+    )
+    return answer(receipt, response)
+
+
+@router.post("/{mapping_id}/approve", status_code=201, summary="Approve a proposed mapping version")
+async def approve_mapping(
+    writer: WriterDep,
+    principal: Registrar,
+    mapping_id: Annotated[str, Path(min_length=1, max_length=128)],
+    payload: SignedEntryIn,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ReceiptPublic:
+    """A signed `mapping.approved` entry (body: `mapping_id`, `version`) by a registrar of the
+    institution whose programme the mapping maps into; only approved versions count."""
+    receipt = await submit_signed(
+        writer,
+        principal,
+        payload,
+        kind=KINDS["mapping.approved"],
         idempotency_key=idempotency_key,
         path={"mapping_id": mapping_id},
     )
