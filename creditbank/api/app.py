@@ -46,6 +46,7 @@ from creditbank.api.routes import (
 )
 from creditbank.config import Settings
 from creditbank.credentials.issuer import CredentialIssuer, load_issuer
+from creditbank.ledger.database import SINGLE_STATEMENT_OPTIONS
 from creditbank.web import install_web, verify
 
 __all__ = ["API_DESCRIPTION", "create_app", "create_app_from_settings"]
@@ -118,6 +119,8 @@ def create_app(
         redirect_slashes=False,
     )
     app.state.bank = bank
+    # The read path's engine: the bank's pool, for single-statement reads (api/deps.py).
+    app.state.reads = bank.engine.execution_options(**SINGLE_STATEMENT_OPTIONS)
     app.state.config = config
     app.state.committer = None
     app.state.credential_issuer = credential_issuer
@@ -137,7 +140,9 @@ def create_app(
         max_age=600,
     )
     app.include_router(learner_index.router)  # h5: before log's routes (/v1/log/checkpoint/...)
-    for module in (health, log, catalogue, actors, mappings, certificates, learners, credits):
+    # Learners' routes early: the balance read is the busiest route, and FastAPI tries routes in
+    # order. Safe because no route before them has a /v1/learners path, and theirs all do.
+    for module in (health, learners, log, catalogue, actors, mappings, certificates, credits):
         app.include_router(module.router)
     app.include_router(conversions.router)
     app.include_router(batch.router)

@@ -60,9 +60,9 @@ AREAS = (log.app, server.app, provider.app, registrar.app, admin.app, learner.ap
 for _area in AREAS:
     app.add_typer(_area)
 app.add_typer(witness_app, name="witness")
-# Cohort imports and reports register their commands on the top-level app.
-import_commands.register(app)
-report_commands.register(app)
+# Groups with a name of their own: ``creditbank import ...``, ``creditbank report ...``.
+app.add_typer(import_commands.app, name="import")
+app.add_typer(report_commands.app, name="report")
 credential_commands.register(app)
 
 
