@@ -27,7 +27,7 @@ from creditbank.cli import (
 from creditbank.cli.common import new_app
 from creditbank.cli.witness_commands import witness_app
 
-__all__ = ["AREAS", "EXIT_CODES", "app", "main"]
+__all__ = ["AREAS", "EXIT_CODES", "WRITE_COMMANDS", "app", "main"]
 
 app = new_app(
     name="creditbank",
@@ -64,6 +64,25 @@ app.add_typer(witness_app, name="witness")
 app.add_typer(import_commands.app, name="import")
 app.add_typer(report_commands.app, name="report")
 credential_commands.register(app)
+
+
+#: Entry type -> the command that posts it (its words after ``creditbank``) and the client call
+#: that command makes. Every kind a person posts has one; ``tests/accounts/test_kind_parts.py``
+#: checks this against the registry and the commands themselves.
+WRITE_COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "actor.registered": (("actor", "register"), "register_actor"),
+    "actor.key_added": (("actor", "rotate-key"), "add_key"),
+    "actor.key_revoked": (("actor", "rotate-key"), "revoke_key"),
+    "learner.registered": (("register-learner",), "register_learner"),
+    "certificate.issued": (("certificate", "issue"), "issue_certificate"),
+    "certificate.revoked": (("certificate", "revoke"), "revoke_certificate"),
+    "credit.earned": (("credit", "record"), "record_credit"),
+    # A map's rows go in one signed batch (all or nothing), through the client's import.
+    "mapping.registered": (("import-map",), "import_mappings"),
+    "mapping.retired": (("mapping", "retire"), "retire_mapping"),
+    "conversion.posted": (("convert", "post"), "convert"),
+    "conversion.reversed": (("convert", "reverse"), "reverse_conversion"),
+}
 
 
 def main() -> None:

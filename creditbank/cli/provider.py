@@ -1,4 +1,5 @@
-"""``creditbank certificate issue|revoke`` and ``creditbank import-map``: a training provider's work."""
+"""``creditbank certificate issue|revoke``, ``mapping retire`` and ``import-map``: a training
+provider's work."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ __all__ = ["app"]
 app = new_app(help="Training providers: certificates and mappings.")
 certificate_app = new_app(help="Provider: issue and revoke certificates.")
 app.add_typer(certificate_app, name="certificate")
+mapping_app = new_app(help="Provider: retire a mapping (register them with import-map).")
+app.add_typer(mapping_app, name="mapping")
 
 
 @certificate_app.command("issue")
@@ -84,6 +87,22 @@ def certificate_revoke(
     """Revoke a certificate you issued; conversions that used it are reversed with it."""
     with writer(url, token, key, actor) as api:
         receipt = api.revoke_certificate(certificate_id, reason)
+    print_receipt(receipt, as_json)
+
+
+@mapping_app.command("retire")
+def mapping_retire(
+    mapping_id: Annotated[str, typer.Argument(help="Mapping id.")],
+    reason: Annotated[str, typer.Option("--reason", help=REASON_HELP)],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    key: KeyOption = None,
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Retire every version of a mapping you registered (a signed mapping.retired entry)."""
+    with writer(url, token, key, actor) as api:
+        receipt = api.retire_mapping(mapping_id, reason)
     print_receipt(receipt, as_json)
 
 
