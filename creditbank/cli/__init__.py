@@ -1,7 +1,8 @@
 """The ``creditbank`` command line.
 
-One Typer app made of one module-level app per area (``server``, ``log``, ``provider``,
-``registrar``, ``admin``, ``learner``, ``map``). Domain errors are mapped to
+One Typer app made of one module-level app per area (``log``, ``transcript_commands``,
+``server``, ``provider``, ``registrar``, ``admin``, ``learner``, ``map``, ``import_commands``,
+``report_commands``). Domain errors are mapped to
 readable messages and exit codes here, in one place (see :data:`EXIT_CODES`).
 """
 
@@ -23,6 +24,7 @@ from creditbank.cli import (
     registrar,
     report_commands,
     server,
+    transcript_commands,
 )
 from creditbank.cli.common import new_app
 from creditbank.cli.witness_commands import witness_app
@@ -56,7 +58,16 @@ def exit_code_for(exc: errors.CreditbankError) -> int:
 
 #: The areas of the command line, one module-level typer app each; their commands sit at the top
 #: level (``creditbank init``, ``creditbank certificate issue`` ...).
-AREAS = (log.app, server.app, provider.app, registrar.app, admin.app, learner.app, map.app)
+AREAS = (
+    log.app,
+    transcript_commands.app,
+    server.app,
+    provider.app,
+    registrar.app,
+    admin.app,
+    learner.app,
+    map.app,
+)
 for _area in AREAS:
     app.add_typer(_area)
 app.add_typer(witness_app, name="witness")
