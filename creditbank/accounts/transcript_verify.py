@@ -26,7 +26,8 @@ from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
 from creditbank.ledger.cosignature import CosignerVerifier, verify_cosignatures
 from creditbank.ledger.entry import Leaf, key_id_of
 from creditbank.ledger.learner_index import IndexValue
-from creditbank.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from creditbank.ledger.merkle import leaf_hash
+from creditbank.ledger.merkle_verify import verify_consistency, verify_inclusion
 
 __all__ = ["TRANSCRIPT_FORMAT", "TRANSCRIPT_V1", "ProvenCredits", "verify_transcript"]
 

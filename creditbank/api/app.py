@@ -25,8 +25,8 @@ from creditbank.accounts.group_commit import GroupCommitter
 from creditbank.accounts.wiring import BankConfig, open_bank, shipped_data_dir
 from creditbank.api.config import ApiConfig
 from creditbank.api.deps import single_valued_query
-from creditbank.api.errors import install_problem_handlers
 from creditbank.api.limits import BodyLimitMiddleware
+from creditbank.api.problem_handlers import install_problem_handlers
 from creditbank.api.routes import (
     actors,
     admin_audit,

@@ -16,7 +16,8 @@ from creditbank.errors import EntryFormatError
 from creditbank.ledger.canonical import canonical_bytes
 from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
 from creditbank.ledger.entry import Leaf
-from creditbank.ledger.merkle import leaf_hash, verify_inclusion
+from creditbank.ledger.merkle import leaf_hash
+from creditbank.ledger.merkle_verify import verify_inclusion
 
 __all__ = ["PublicReads"]
 
