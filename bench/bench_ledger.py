@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pymerkle import InmemoryTree
 from report import CORES, Row, load, machine, print_table, say
 
-from creditbank.ledger import merkle
+from creditbank.ledger import merkle, merkle_verify
 from creditbank.ledger.audit import audit_log
 from creditbank.ledger.checkpoint import NoteSigner
 from creditbank.ledger.database import make_engine
@@ -226,9 +226,11 @@ def bench_proofs(sizes: Sequence[int], samples: int = 1000) -> list[Row]:
         for index in indexes[:20]:  # the timed code returns proofs that verify
             data = next(store.leaves(index, index + 1)).data
             proof = log.inclusion_proof(index)
-            merkle.verify_inclusion(merkle.leaf_hash(data), index, n, proof, root)
+            merkle_verify.verify_inclusion(merkle.leaf_hash(data), index, n, proof, root)
         for old in olds[:20]:
-            merkle.verify_consistency(old, n, log.root(old), root, log.consistency_proof(old))
+            merkle_verify.verify_consistency(
+                old, n, log.root(old), root, log.consistency_proof(old)
+            )
         inc = latencies(log.inclusion_proof, indexes)
         con = latencies(log.consistency_proof, olds)
         engine.dispose()

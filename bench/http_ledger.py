@@ -23,6 +23,7 @@ or in a PostgreSQL schema ``bench_http_<n>`` and are reused while the manifest m
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import secrets
@@ -499,7 +500,10 @@ def prepare_ledger(
             return manifest
     manifest_file.unlink(missing_ok=True)
     if db == "postgres":
-        schema = f"bench_http_{name}".replace("-", "_")
+        # One schema per checkout (its results folder): two working copies benchmarking on the
+        # same database must not reset each other's ledger.
+        checkout = hashlib.sha256(str(results.resolve()).encode()).hexdigest()[:8]
+        schema = f"bench_http_{name}_{checkout}".replace("-", "_")
         _reset_postgres(schema)
         url = postgres_url(schema)
     else:

@@ -22,7 +22,8 @@ from creditbank.ledger.canonical import canonical_bytes
 from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
 from creditbank.ledger.entry import Leaf
 from creditbank.ledger.learner_index import IndexValue
-from creditbank.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from creditbank.ledger.merkle import leaf_hash
+from creditbank.ledger.merkle_verify import verify_consistency, verify_inclusion
 
 __all__ = ["Currency", "check_currency"]
 

@@ -66,6 +66,13 @@ class NameCache:
         self._value: NameIndex | None = None
         self._at = 0.0
 
+    def current(self) -> NameIndex | None:
+        """The index if it is still fresh, else None (without loading: the caller decides where
+        the load runs, e.g. off the event loop)."""
+        if self._value is None or monotonic() - self._at > self._ttl:
+            return None
+        return self._value
+
     def get(self) -> NameIndex:
         now = monotonic()
         if self._value is None or now - self._at > self._ttl:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy import Connection, bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session
 
 from creditbank.accounts.admin_audit import record_action
@@ -93,11 +95,27 @@ def issue_token(
     return token
 
 
-def authenticate(session: Session, token: str) -> Principal:
-    row = session.get(TokenRow, hash_token(token)) if token.startswith(_PREFIX) else None
+_TOKENS = TokenRow.__table__.c  # type: ignore[attr-defined]
+#: One Core statement, built once: every authenticated request runs it, and an ORM ``get`` (an
+#: identity map, an object per row) cost several times the primary-key lookup it wraps.
+_BY_HASH = core_select(
+    _TOKENS.role, _TOKENS.actor_id, _TOKENS.learner_id, _TOKENS.revoked_at
+).where(_TOKENS.token_hash == bindparam("token_hash"))
+
+
+def authenticate(db: Session | Connection, token: str) -> Principal:
+    """The principal of ``token``, read from the database on every call.
+
+    Nothing is cached, so a revoked token is refused from the next request on, in every worker.
+    """
+    row = (
+        db.execute(_BY_HASH, {"token_hash": hash_token(token)}).first()
+        if token.startswith(_PREFIX)
+        else None
+    )
     if row is None or row.revoked_at is not None:
         raise AuthenticationError("unknown or revoked token")
-    role: Role = row.role  # type: ignore[assignment]
+    role: Role = row.role
     return Principal(role=role, actor_id=row.actor_id, learner_id=row.learner_id)
 
 

@@ -27,7 +27,8 @@ from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
 from creditbank.ledger.cosignature import CosignerVerifier, verify_cosignatures
 from creditbank.ledger.entry import Leaf, format_time, key_id_of, parse_time
 from creditbank.ledger.learner_index import IndexValue
-from creditbank.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from creditbank.ledger.merkle import leaf_hash
+from creditbank.ledger.merkle_verify import verify_consistency, verify_inclusion
 
 __all__ = ["TRANSCRIPT_FORMAT", "TRANSCRIPT_V1", "ProvenCredits", "verify_transcript"]
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, cast, literal, null, union_all
+from sqlalchemy import Connection, Integer, String, bindparam, cast, literal, null, union_all
 from sqlalchemy import literal_column as text_column
 from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel, col, select
@@ -203,13 +203,13 @@ def _balance_query() -> Any:
     return core_select(query.subquery()).order_by(text_column("1"), text_column("7"))
 
 
-def _balance_rows(session: Session, learner_id: str) -> list[tuple[Any, ...]]:
+def _balance_rows(db: Session | Connection, learner_id: str) -> list[tuple[Any, ...]]:
     """Run the (once built) balance query for one learner."""
-    return [tuple(row) for row in session.execute(_balance_query(), {"learner_id": learner_id})]
+    return [tuple(row) for row in db.execute(_balance_query(), {"learner_id": learner_id})]
 
 
 def learner_balance(
-    session: Session,
+    db: Session | Connection,
     learner_id: str,
     as_of: date | None = None,
     *,
@@ -218,10 +218,11 @@ def learner_balance(
 ) -> LearnerBalance:
     """Banked and recognised credits, by programme and by source, each with its ledger index.
 
-    One SQL query; ``as_of`` counts whole days of ``tz``; ``names`` puts occupation names and
-    course titles beside the codes.
+    One SQL query, on a session or a bare connection (the API's read path skips the ORM);
+    ``as_of`` counts whole days of ``tz``; ``names`` puts occupation names and course titles
+    beside the codes.
     """
-    rows = _balance_rows(session, learner_id)
+    rows = _balance_rows(db, learner_id)
     if not rows or rows[0][0] != "0":
         raise NotFoundError(f"learner {learner_id!r} is not registered")
     names = names or NameIndex()

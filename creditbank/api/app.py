@@ -25,8 +25,8 @@ from creditbank.accounts.group_commit import GroupCommitter
 from creditbank.accounts.wiring import BankConfig, open_bank, shipped_data_dir
 from creditbank.api.config import ApiConfig
 from creditbank.api.deps import single_valued_query
-from creditbank.api.errors import install_problem_handlers
 from creditbank.api.limits import BodyLimitMiddleware
+from creditbank.api.problem_handlers import install_problem_handlers
 from creditbank.api.routes import (
     actors,
     admin_audit,
@@ -48,6 +48,7 @@ from creditbank.config import Settings
 from creditbank.credentials.issuer import CredentialIssuer, load_issuer
 from creditbank.ledger import SqlLogStore
 from creditbank.ledger.cosigned_store import CosignedStore
+from creditbank.ledger.database import SINGLE_STATEMENT_OPTIONS
 from creditbank.ledger.log import Log
 from creditbank.web import install_web, verify
 from creditbank.witness.background import WitnessSubmitter
@@ -126,6 +127,8 @@ def create_app(
         redirect_slashes=False,
     )
     app.state.bank = bank
+    # The read path's engine: the bank's pool, for single-statement reads (api/deps.py).
+    app.state.reads = bank.engine.execution_options(**SINGLE_STATEMENT_OPTIONS)
     app.state.config = config
     app.state.committer = None
     app.state.credential_issuer = credential_issuer
@@ -145,7 +148,9 @@ def create_app(
         max_age=600,
     )
     app.include_router(learner_index.router)  # h5: before log's routes (/v1/log/checkpoint/...)
-    for module in (health, log, catalogue, actors, mappings, certificates, learners, credits):
+    # Learners' routes early: the balance read is the busiest route, and FastAPI tries routes in
+    # order. Safe because no route before them has a /v1/learners path, and theirs all do.
+    for module in (health, learners, log, catalogue, actors, mappings, certificates, credits):
         app.include_router(module.router)
     app.include_router(conversions.router)
     app.include_router(batch.router)

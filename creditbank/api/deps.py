@@ -25,10 +25,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from creditbank.accounts.bank import CreditBank
-from creditbank.accounts.tokens import Principal, Role
+from creditbank.accounts.tokens import Principal, Role, authenticate
 from creditbank.api.config import ApiConfig
 from creditbank.api.schemas import DIGITS_ONLY, ISO_DATE
 from creditbank.errors import AuthenticationError, InputError, NotFoundError, PermissionDenied
@@ -36,18 +37,23 @@ from creditbank.mapping import Catalog
 
 __all__ = [
     "AsOfDep",
+    "AsOfQuery",
     "BankDep",
     "CatalogDep",
     "ConfigDep",
+    "LearnerIdPath",
     "PageDep",
     "PageParams",
     "PrincipalDep",
     "get_bank",
     "get_catalog",
     "get_config",
+    "check_as_of",
     "get_principal",
+    "may_read_learner",
     "page_params",
     "readable_learner",
+    "reads_engine",
     "require_roles",
     "today_in",
     "single_valued_query",
@@ -62,6 +68,19 @@ _bearer = HTTPBearer(
 
 # Dependencies that do no blocking I/O are ``async def``: FastAPI runs those on the event loop
 # instead of sending each through the threadpool (a hop costs more than the work it wraps).
+#
+# Database reads on the event loop. ``get_principal`` and the balance route are ``async def``
+# although they query the database, because each is one or two indexed lookups (a token's primary
+# key; the learner's rows by ``learner_id``) of well under a millisecond, while handing a function
+# to a worker thread and back cost more CPU than that under load (about a quarter of a read's
+# CPU in the profile of docs/benchmarks.md). It is safe because such a read cannot wait long:
+# * it takes no lock that a writer holds: SQLite runs in WAL mode, where readers never wait for
+#   the writer, and a PostgreSQL SELECT reads its snapshot without waiting for row locks;
+# * the loop holds at most one pooled connection at a time (nothing is awaited between checkout
+#   and return), so it waits for the pool only when threadpool routes hold every other
+#   connection, and those threads never wait for the loop, so they return them;
+# * the statements are built once, and the lookups are by index, whatever the ledger's size.
+# Anything heavier (catalogues, plans, transcripts, writes) stays in the threadpool.
 
 
 async def get_bank(request: Request) -> CreditBank:
@@ -74,18 +93,33 @@ async def get_config(request: Request) -> ApiConfig:
     return config
 
 
+def reads_engine(request: Request) -> Engine:
+    """The bank's engine for reads of one statement each (no BEGIN on SQLite); see create_app."""
+    engine: Engine = request.app.state.reads
+    return engine
+
+
 BankDep = Annotated[CreditBank, Depends(get_bank)]
 ConfigDep = Annotated[ApiConfig, Depends(get_config)]
 
 
-def get_principal(
-    bank: BankDep,
+async def get_principal(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller, from ``Authorization: Bearer <token>``."""
+    """The caller, from ``Authorization: Bearer <token>``, looked up on every request.
+
+    This runs on the event loop although it queries the database (see "Database reads on the
+    event loop" above): it is one primary-key lookup, and no result is cached, so a revoked
+    token is refused from the next request on.
+    """
     if credentials is None or not credentials.credentials:
         raise AuthenticationError("this route needs an Authorization: Bearer <token> header")
-    return bank.authenticate(credentials.credentials)
+    # The engine from the app's state, not the bank through ``BankDep``: each sub-dependency
+    # costs FastAPI a cache-key computation per request, and every authenticated route solves
+    # this one. ``reads`` is the bank's pool for single-statement reads (see create_app).
+    with reads_engine(request).connect() as connection:
+        return authenticate(connection, credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -104,11 +138,8 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-async def readable_learner(
-    learner_id: Annotated[str, Path(min_length=1, max_length=128)],
-    principal: PrincipalDep,
-) -> str:
-    """The learner id of the path, if the caller may read that account.
+def may_read_learner(principal: Principal, learner_id: str) -> str:
+    """``learner_id``, if ``principal`` may read that account; the rule of :func:`readable_learner`.
 
     Registrars read any learner. A learner reads only their own account; any other id answers
     404 with the same words as an unregistered one. Admins and providers read no accounts.
@@ -120,6 +151,14 @@ async def readable_learner(
             raise NotFoundError(f"learner {learner_id!r} is not registered")
         return learner_id
     raise PermissionDenied(f"a {principal.role} token cannot read learner accounts")
+
+
+LearnerIdPath = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+async def readable_learner(learner_id: LearnerIdPath, principal: PrincipalDep) -> str:
+    """The learner id of the path, if the caller may read that account (:func:`may_read_learner`)."""
+    return may_read_learner(principal, learner_id)
 
 
 def _declared_query(dependant: Any) -> set[str]:
@@ -183,20 +222,25 @@ def today_in(config: ApiConfig) -> date:
     return datetime.now(ZoneInfo(config.timezone)).date()
 
 
-async def as_of_param(
-    config: ConfigDep,
-    as_of: Annotated[
-        date | None,
-        Query(description="Count only what the log held at the end of this day (server's zone)"),
-        ISO_DATE,
-    ] = None,
-) -> date | None:
+AsOfQuery = Annotated[
+    date | None,
+    Query(description="Count only what the log held at the end of this day (server's zone)"),
+    ISO_DATE,
+]
+
+
+def check_as_of(config: ApiConfig, as_of: date | None) -> date | None:
     """``as_of`` as given, refused when it is after today: the future is not on the log yet."""
     if as_of is not None and as_of > today_in(config):
         raise InputError(
             f"as_of {as_of} is in the future (today is {today_in(config)} in {config.timezone})"
         )
     return as_of
+
+
+async def as_of_param(config: ConfigDep, as_of: AsOfQuery = None) -> date | None:
+    """``as_of`` as given, refused when it is after today (:func:`check_as_of`)."""
+    return check_as_of(config, as_of)
 
 
 AsOfDep = Annotated[date | None, Depends(as_of_param)]

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from creditbank.api.errors import HTTP_PROBLEMS, log_problem, problem_response
+from creditbank.api.errors import HTTP_PROBLEMS, problem_response
+from creditbank.api.problem_handlers import log_problem
 
 __all__ = ["BodyLimitMiddleware"]
 

@@ -1,7 +1,8 @@
 """The ``creditbank`` command line.
 
-One Typer app made of one module-level app per area (``server``, ``log``, ``provider``,
-``registrar``, ``admin``, ``learner``, ``map``). Domain errors are mapped to
+One Typer app made of one module-level app per area (``log``, ``transcript_commands``,
+``server``, ``provider``, ``registrar``, ``admin``, ``learner``, ``map``, ``import_commands``,
+``report_commands``). Domain errors are mapped to
 readable messages and exit codes here, in one place (see :data:`EXIT_CODES`).
 """
 
@@ -23,12 +24,13 @@ from creditbank.cli import (
     registrar,
     report_commands,
     server,
+    transcript_commands,
 )
 from creditbank.cli.common import new_app
 from creditbank.cli.mapping_commands import mapping_app
 from creditbank.cli.witness_commands import witness_app
 
-__all__ = ["AREAS", "EXIT_CODES", "app", "main"]
+__all__ = ["AREAS", "EXIT_CODES", "WRITE_COMMANDS", "app", "main"]
 
 app = new_app(
     name="creditbank",
@@ -57,15 +59,46 @@ def exit_code_for(exc: errors.CreditbankError) -> int:
 
 #: The areas of the command line, one module-level typer app each; their commands sit at the top
 #: level (``creditbank init``, ``creditbank certificate issue`` ...).
-AREAS = (log.app, server.app, provider.app, registrar.app, admin.app, learner.app, map.app)
+AREAS = (
+    log.app,
+    transcript_commands.app,
+    server.app,
+    provider.app,
+    registrar.app,
+    admin.app,
+    learner.app,
+    map.app,
+)
 for _area in AREAS:
     app.add_typer(_area)
 app.add_typer(witness_app, name="witness")
 app.add_typer(mapping_app, name="mapping")
-# Cohort imports and reports register their commands on the top-level app.
-import_commands.register(app)
-report_commands.register(app)
+# Groups with a name of their own: ``creditbank import ...``, ``creditbank report ...``.
+app.add_typer(import_commands.app, name="import")
+app.add_typer(report_commands.app, name="report")
 credential_commands.register(app)
+
+
+#: Entry type -> the command that posts it (its words after ``creditbank``) and the client call
+#: that command makes. Every kind a person posts has one; ``tests/accounts/test_kind_parts.py``
+#: checks this against the registry and the commands themselves.
+WRITE_COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "actor.registered": (("actor", "register"), "register_actor"),
+    "actor.key_added": (("actor", "rotate-key"), "add_key"),
+    "actor.key_revoked": (("actor", "rotate-key"), "revoke_key"),
+    "actor.key_recovered": (("actor", "recover-key"), "recover_key"),
+    "actor.key_recovery_cancelled": (("actor", "cancel-recovery"), "cancel_key_recovery"),
+    "learner.registered": (("register-learner",), "register_learner"),
+    "certificate.issued": (("certificate", "issue"), "issue_certificate"),
+    "certificate.revoked": (("certificate", "revoke"), "revoke_certificate"),
+    "credit.earned": (("credit", "record"), "record_credit"),
+    # A map's rows go in one signed batch (all or nothing), through the client's import.
+    "mapping.registered": (("import-map",), "import_mappings"),
+    "mapping.retired": (("mapping", "retire"), "retire_mapping"),
+    "mapping.approved": (("mapping", "approve"), "approve_mapping"),
+    "conversion.posted": (("convert", "post"), "convert"),
+    "conversion.reversed": (("convert", "reverse"), "reverse_conversion"),
+}
 
 
 def main() -> None:

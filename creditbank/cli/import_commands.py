@@ -29,7 +29,7 @@ from creditbank.errors import CohortFileError, InputError, KeyFormatError
 from creditbank.ledger.entry import SignedEntry
 from creditbank.ledger.keys import load_private_key
 
-__all__ = ["ImportClient", "register"]
+__all__ = ["ImportClient", "app", "run_import"]
 
 
 class ImportClient(CreditbankClient):
@@ -138,21 +138,6 @@ def _signer(client_url: str, token: str, key: Path, actor: str | None) -> EntryS
     return EntrySigner(actor, private)
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``creditbank import`` (learners, certificates, credits) to ``app``."""
-    group = new_app(help="导入名单 / Import a cohort file (CSV or XLSX) through the API.")
-    app.add_typer(group, name="import")
-    for kind, who in (
-        ("learners", "registrar: name, id_number"),
-        ("certificates", "provider: certificate_id, learner_id, qualification_code, level, "
-                         "issued_on"),
-        ("revocations", "provider: certificate_id, reason (a reason code or its label)"),
-        ("credits", "registrar: credit_id, learner_id, institution, course_code, credits, grade, "
-                    "earned_on"),
-    ):  # fmt: skip
-        group.command(kind, help=f"Import {kind} ({who}).")(_command(kind))
-
-
 def _command(kind: str) -> Any:
     def command(
         file: Annotated[Path, typer.Argument(help="The CSV (UTF-8 or GBK) or XLSX file.")],
@@ -202,3 +187,17 @@ def _command(kind: str) -> Any:
             typer.echo(f"learner ids: {learner_ids_path(file)}")
 
     return command
+
+
+#: ``creditbank import ...``: added to the top-level app under the name ``import``. One command
+#: per cohort file kind, all with the same options (built by :func:`_command`).
+app = new_app(name="import", help="导入名单 / Import a cohort file (CSV or XLSX) through the API.")
+for _kind, _who in (
+    ("learners", "registrar: name, id_number"),
+    ("certificates", "provider: certificate_id, learner_id, qualification_code, level, "
+                     "issued_on"),
+    ("revocations", "provider: certificate_id, reason (a reason code or its label)"),
+    ("credits", "registrar: credit_id, learner_id, institution, course_code, credits, grade, "
+                "earned_on"),
+):  # fmt: skip
+    app.command(_kind, help=f"Import {_kind} ({_who}).")(_command(_kind))

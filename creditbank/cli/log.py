@@ -1,4 +1,4 @@
-"""``creditbank init | verify | rebuild | verify-transcript | keys ... | db upgrade``: the log.
+"""``creditbank init | verify | rebuild | db upgrade`` (and ``keys ...``): the log.
 
 Each command reads :class:`~creditbank.config.Settings` (options override them), calls one
 operation of the layer that owns it (:mod:`creditbank.ledger.maintenance`,
@@ -8,7 +8,6 @@ domain errors; :func:`creditbank.cli.main` turns them into messages and exit cod
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,8 +23,8 @@ from creditbank.accounts.genesis import bootstrap_admin, verify_authority
 from creditbank.accounts.migrate import current_revision, upgrade
 from creditbank.accounts.readmodel_audit import audit_read_models
 from creditbank.accounts.replay import rebuild
-from creditbank.accounts.transcript import verify_transcript
 from creditbank.accounts.wiring import load_programmes, shipped_data_dir
+from creditbank.cli import log_keys
 from creditbank.cli.common import (
     DbOption,
     InsecureOption,
@@ -36,26 +35,14 @@ from creditbank.cli.common import (
     now,
     secret,
 )
-from creditbank.cli.output import proven_tables
-from creditbank.cli.transcript_online import (
-    CHANGED_SINCE,
-    check_online,
-    parse_witnesses,
-    report_completeness,
-    report_currency,
-)
 from creditbank.config import Settings
 from creditbank.credentials.issuer import ensure_issuing_key
-from creditbank.errors import InputError, KeyFormatError
 from creditbank.ledger import SqlLogStore
 from creditbank.ledger.checkpoint import NoteVerifier
 from creditbank.ledger.maintenance import (
     init_ledger,
     log_origin,
-    new_actor_key,
     require_key_protection,
-    rotate_log_key,
-    show_log_keys,
     verify_ledger,
 )
 from creditbank.ledger.private_files import private_folder, private_sqlite_file
@@ -65,15 +52,10 @@ __all__ = ["PROGRESS_THRESHOLD", "app", "resolve_origin"]
 #: Below this many entries ``verify`` finishes before a progress bar would be any use.
 PROGRESS_THRESHOLD = 20_000
 
-INSECURE_WARNING = (
-    "WARNING: the log key is stored UNENCRYPTED (--insecure-dev-key). Anyone who can read "
-    "{path} can sign checkpoints as this log. Use this only for local development."
-)
 
 app = new_app(help="The log: create, audit, replay, keys.")
-keys_app = new_app(help="Log and actor keys.")
 db_app = new_app(help="Database schema (Alembic migrations).")
-app.add_typer(keys_app, name="keys")
+app.add_typer(log_keys.app, name="keys")
 app.add_typer(db_app, name="db")
 
 
@@ -131,7 +113,9 @@ def init_command(
             )
     if result.created_key:
         if passphrase is None:
-            err.print(INSECURE_WARNING.format(path=key_file), style="bold red", highlight=False)
+            err.print(
+                log_keys.INSECURE_WARNING.format(path=key_file), style="bold red", highlight=False
+            )
         err.print(f"created log key {key_file} (mode 0600)", highlight=False)
     if not result.registered:
         err.print("the log was already initialised with this key", highlight=False)
@@ -287,170 +271,6 @@ def rebuild_command(db: DbOption = None) -> None:
             task = bar.add_task("replaying the log", total=total)
             count = rebuild(store, progress=lambda done: bar.update(task, completed=done))
     Console().print(f"rebuilt the read models from {count} log entries")
-
-
-def _read_vkey(value: str) -> NoteVerifier:
-    path = Path(value)
-    if "+" not in value and path.exists():
-        value = path.read_text("utf-8").strip()
-    return NoteVerifier.from_vkey(value)
-
-
-@app.command("verify-transcript")
-def verify_transcript_command(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="A transcript JSON bundle.")],
-    log_key: Annotated[
-        str,
-        typer.Option(
-            "--log-key",
-            metavar="VKEY",
-            help="The log's verifier key (name+hex8+base64), or a file with it.",
-        ),
-    ],
-    witness: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--witness", metavar="VKEY", help="A witness verifier key to require (repeatable)."
-        ),
-    ] = None,
-    threshold: Annotated[
-        int | None,
-        typer.Option(
-            "--witness-threshold", min=1, metavar="N", help="Cosignatures needed (default all)."
-        ),
-    ] = None,
-    online: Annotated[
-        str | None,
-        typer.Option(
-            "--online", metavar="URL", help="Also ask this server whether it changed since."
-        ),
-    ] = None,
-) -> None:
-    """Check a transcript offline and print the credits it proves.
-
-    Checks every signature, that each signing key belonged to its actor, every inclusion
-    proof and the checkpoint's signature; exits non-zero if anything does not check out.
-    """
-    try:
-        bundle = json.loads(file.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {file} as JSON: {exc}") from exc
-    trusted = [_read_vkey(log_key)]
-    proven = verify_transcript(
-        bundle, trusted, witnesses=parse_witnesses(witness or []), threshold=threshold
-    )
-    console = Console()
-    console.print(
-        f"transcript of {proven.learner_id}: {proven.entries} entries verified against a "
-        f"signed checkpoint of tree size {proven.tree_size}",
-        highlight=False,
-    )
-    for table in proven_tables(proven):
-        console.print(table)
-    if proven.reversed_conversions:
-        console.print(
-            "reversed conversions (not counted): " + ", ".join(proven.reversed_conversions),
-            highlight=False,
-        )
-    for use in proven.recovered_signatures:
-        console.print(
-            f"flag: entry {use['index']} is signed by {use['actor']} under key {use['key_id']}, "
-            f"which an admin recovered at entry {use['recovered_by']}",
-            style="yellow",
-            highlight=False,
-        )
-    report_completeness(console, proven)
-    if online is not None:
-        currency = check_online(online, bundle, proven, trusted)
-        report_currency(console, currency)
-        if currency.changed:
-            raise typer.Exit(CHANGED_SINCE)
-
-
-@keys_app.command("show")
-def keys_show_command(
-    db: DbOption = None,
-    all_keys: Annotated[
-        bool, typer.Option("--all", help="Also the rotated-out keys, oldest first.")
-    ] = False,
-) -> None:
-    """Print the log's verifier key (what third parties need to check checkpoints)."""
-    settings = Settings()
-    with engine_for(db or settings.database_url) as engine:
-        keys = show_log_keys(engine)
-    for vkey in keys if all_keys else keys[-1:]:
-        typer.echo(vkey)
-
-
-@keys_app.command("rotate")
-def keys_rotate_command(
-    db: DbOption = None,
-    log_key_file: KeyFileOption = None,
-    origin: OriginOption = None,
-    insecure_dev_key: InsecureOption = False,
-) -> None:
-    """Replace the log key; the old one stays on record so old checkpoints still verify."""
-    settings = Settings()
-    key_file = log_key_file or settings.log_key_file
-    passphrase = secret(settings.log_key_passphrase)
-    with engine_for(db or settings.database_url) as engine:
-        result = rotate_log_key(
-            engine,
-            key_file=key_file,
-            origin=origin or settings.origin,
-            passphrase=passphrase,
-            insecure=insecure_dev_key,
-            now=now(),
-        )
-    err = Console(stderr=True)
-    if passphrase is None:
-        err.print(INSECURE_WARNING.format(path=key_file), style="bold red", highlight=False)
-    err.print(
-        f"rotated: old key {result.old_vkey} kept on record; "
-        f"its file moved to {result.retired_key_file}",
-        highlight=False,
-    )
-    typer.echo(result.new_vkey)
-
-
-@keys_app.command("new")
-def keys_new_command(
-    path: Annotated[
-        Path, typer.Argument(metavar="PATH", help="Where to write the private key (0600).")
-    ],
-    passphrase_env: Annotated[
-        str | None,
-        typer.Option(
-            "--passphrase-env",
-            metavar="NAME",
-            help="Name of the environment variable holding the passphrase "
-            "(default: CREDITBANK_KEY_PASSPHRASE).",
-        ),
-    ] = None,
-    insecure: Annotated[
-        bool, typer.Option("--insecure", help="Allow an UNENCRYPTED key file.")
-    ] = False,
-) -> None:
-    """Generate an actor's Ed25519 key pair; print the public key and its key id."""
-    if passphrase_env is not None:
-        value = os.environ.get(passphrase_env)
-        if not value:
-            raise KeyFormatError(f"environment variable {passphrase_env} is not set")
-        passphrase: bytes | None = value.encode()
-    else:
-        passphrase = secret(Settings().key_passphrase)
-    if passphrase is None and not insecure:
-        raise KeyFormatError(
-            "set CREDITBANK_KEY_PASSPHRASE (or --passphrase-env NAME) to encrypt the key, "
-            "or pass --insecure for an unencrypted development key"
-        )
-    key = new_actor_key(path, passphrase=passphrase, insecure=insecure)
-    if not key.encrypted:
-        Console(stderr=True).print(
-            f"WARNING: {path} is UNENCRYPTED (--insecure)", style="bold red", highlight=False
-        )
-    typer.echo(f"public_key: {key.public_key}")
-    typer.echo(f"key_id: {key.key_id}")
 
 
 @contextmanager

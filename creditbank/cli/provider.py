@@ -1,4 +1,5 @@
-"""``creditbank certificate issue|revoke`` and ``creditbank import-map``: a training provider's work."""
+"""``creditbank certificate issue|revoke``, ``mapping retire`` and ``import-map``: a training
+provider's work."""
 
 from __future__ import annotations
 

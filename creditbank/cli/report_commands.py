@@ -16,7 +16,7 @@ import typer
 from creditbank.cli.common import new_app
 from creditbank.client import CreditbankClient
 
-__all__ = ["register"]
+__all__ = ["ReportClient", "app"]
 
 Url = Annotated[str, typer.Option("--url", envvar="CREDITBANK_URL")]
 Token = Annotated[str, typer.Option("--token", envvar="CREDITBANK_TOKEN")]
@@ -53,36 +53,38 @@ def _day(text: str) -> str:
         raise typer.BadParameter(f"a date is YYYY-MM-DD, got {text!r}") from None
 
 
-def register(app: typer.Typer) -> None:
-    group = new_app(help="报表 / Reports as CSV or XLSX (zh or en headers).")
-    app.add_typer(group, name="report")
+#: ``creditbank report ...``: added to the top-level app under the name ``report``.
+app = new_app(name="report", help="报表 / Reports as CSV or XLSX (zh or en headers).")
 
-    @group.command("conversions")
-    def conversions(
-        programme: Annotated[str, typer.Argument(help="Programme code, e.g. SOU-CNC.")],
-        start: Start, end: End, url: Url, token: Token, lang: Lang = "zh", kind: Format = "csv",
-        time_zone: TimeZone = "Asia/Shanghai", output: Output = None,
-    ) -> None:  # fmt: skip
-        """A programme's conversions posted in a date range (registrar)."""
-        params = {"from": _day(start), "to": _day(end), "lang": lang, "format": kind,
-                  "tz": time_zone}  # fmt: skip
-        _save(url, token, f"/v1/reports/programmes/{programme}/conversions", params, output)
 
-    @group.command("roster")
-    def roster(
-        programme: Annotated[str, typer.Argument(help="Programme code, e.g. SOU-CNC.")],
-        url: Url, token: Token, lang: Lang = "zh", kind: Format = "csv", output: Output = None,
-    ) -> None:  # fmt: skip
-        """A programme's learners, their recognised credits and progress (registrar)."""
-        params = {"lang": lang, "format": kind}
-        _save(url, token, f"/v1/reports/programmes/{programme}/roster", params, output)
+@app.command("conversions")
+def conversions(
+    programme: Annotated[str, typer.Argument(help="Programme code, e.g. SOU-CNC.")],
+    start: Start, end: End, url: Url, token: Token, lang: Lang = "zh", kind: Format = "csv",
+    time_zone: TimeZone = "Asia/Shanghai", output: Output = None,
+) -> None:  # fmt: skip
+    """A programme's conversions posted in a date range (registrar)."""
+    params = {"from": _day(start), "to": _day(end), "lang": lang, "format": kind,
+              "tz": time_zone}  # fmt: skip
+    _save(url, token, f"/v1/reports/programmes/{programme}/conversions", params, output)
 
-    @group.command("certificates")
-    def certificates(
-        start: Start, end: End, url: Url, token: Token, lang: Lang = "zh", kind: Format = "csv",
-        time_zone: TimeZone = "Asia/Shanghai", output: Output = None,
-    ) -> None:  # fmt: skip
-        """My issued and revoked certificates in a date range (provider)."""
-        params = {"from": _day(start), "to": _day(end), "lang": lang, "format": kind,
-                  "tz": time_zone}  # fmt: skip
-        _save(url, token, "/v1/reports/certificates", params, output)
+
+@app.command("roster")
+def roster(
+    programme: Annotated[str, typer.Argument(help="Programme code, e.g. SOU-CNC.")],
+    url: Url, token: Token, lang: Lang = "zh", kind: Format = "csv", output: Output = None,
+) -> None:  # fmt: skip
+    """A programme's learners, their recognised credits and progress (registrar)."""
+    params = {"lang": lang, "format": kind}
+    _save(url, token, f"/v1/reports/programmes/{programme}/roster", params, output)
+
+
+@app.command("certificates")
+def certificates(
+    start: Start, end: End, url: Url, token: Token, lang: Lang = "zh", kind: Format = "csv",
+    time_zone: TimeZone = "Asia/Shanghai", output: Output = None,
+) -> None:  # fmt: skip
+    """My issued and revoked certificates in a date range (provider)."""
+    params = {"from": _day(start), "to": _day(end), "lang": lang, "format": kind,
+              "tz": time_zone}  # fmt: skip
+    _save(url, token, "/v1/reports/certificates", params, output)

@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 from creditbank.errors import CheckpointError, CredentialFormatError, ProofError
 from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
-from creditbank.ledger.merkle import verify_consistency
+from creditbank.ledger.merkle_verify import verify_consistency
 
 __all__ = ["Fetch", "OnlineEvidence", "fetch_online"]
 

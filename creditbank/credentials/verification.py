@@ -37,7 +37,8 @@ from creditbank.errors import (
 from creditbank.ledger.canonical import canonical_bytes
 from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
 from creditbank.ledger.entry import Leaf, public_key_to_b64
-from creditbank.ledger.merkle import leaf_hash, verify_inclusion
+from creditbank.ledger.merkle import leaf_hash
+from creditbank.ledger.merkle_verify import verify_inclusion
 
 __all__ = ["VerifiedCredential", "verify_credential"]
 

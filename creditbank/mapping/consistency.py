@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from creditbank.mapping.courses import Course, CourseKey, Programme
-from creditbank.mapping.graph import institution_cycles
+from creditbank.mapping.cycles import institution_cycles
 from creditbank.mapping.issues import Issue
 from creditbank.mapping.mappings import Mapping, Mode, QualificationRequirement
 from creditbank.mapping.values import format_decimal

@@ -1,4 +1,4 @@
-"""The equivalence graph, the only module that touches networkx.
+"""The equivalence graph, one of the two modules that touch networkx (with ``cycles.py``).
 
 Nodes are qualifications at a level (``6-18-02-04`` level 3), courses (institution + code) and
 programmes. Edges:
@@ -42,7 +42,6 @@ __all__ = [
     "Hop",
     "MappingGraph",
     "PathStep",
-    "institution_cycles",
 ]
 
 #: How many course-to-course recognitions a credit may be carried through.
@@ -168,35 +167,29 @@ class MappingGraph:
             )
 
     def _out(self, node: _Node, relation: str) -> tuple[tuple[Any, Mapping], ...]:
-        """Out-edges of one relation, in mapping order (memoised: the graph never changes)."""
-        key = ("out", node, relation)
-        if key not in self._memo:
-            edges = (
-                [
-                    (target, data["mapping"])
-                    for _, target, data in self._graph.out_edges(node, data=True)
-                    if data["relation"] == relation
-                ]
-                if node in self._graph
-                else []
-            )
-            self._memo[key] = tuple(
-                sorted(edges, key=lambda e: (e[1].mapping_id, e[1].version, e[0]))
-            )
-        return self._memo[key]
+        """Out-edges of one relation, as (target, mapping), in mapping order."""
+        return self._edges("out", node, relation)
 
     def _in(self, node: _Node, relation: str) -> tuple[tuple[Any, Mapping], ...]:
-        key = ("in", node, relation)
+        """In-edges of one relation, as (source, mapping), in mapping order."""
+        return self._edges("in", node, relation)
+
+    def _edges(self, side: str, node: _Node, relation: str) -> tuple[tuple[Any, Mapping], ...]:
+        """Edges of one relation on one side of ``node`` (memoised: the graph never changes)."""
+        key = (side, node, relation)
         if key not in self._memo:
-            edges = (
-                [
-                    (source, data["mapping"])
-                    for source, _, data in self._graph.in_edges(node, data=True)
+            edges: list[tuple[Any, Mapping]] = []
+            if node in self._graph:
+                found = (
+                    self._graph.out_edges(node, data=True)
+                    if side == "out"
+                    else self._graph.in_edges(node, data=True)
+                )
+                edges = [
+                    (target if side == "out" else source, data["mapping"])
+                    for source, target, data in found
                     if data["relation"] == relation
                 ]
-                if node in self._graph
-                else []
-            )
             self._memo[key] = tuple(
                 sorted(edges, key=lambda e: (e[1].mapping_id, e[1].version, e[0]))
             )
@@ -404,28 +397,3 @@ def chain_path(chain: tuple[Hop, ...]) -> tuple[PathStep, ...]:
     last = chain[-1]
     steps.append(PathStep(last.target.label, f"programme {last.mapping.programme_code}", "part-of"))
     return tuple(steps)
-
-
-def institution_cycles(mappings: Iterable[Mapping]) -> list[tuple[Hop, ...]]:
-    """Cycles of course recognition that stay within one institution (one per cycle group).
-
-    Mutual recognition between two institutions is normal and allowed; within one institution a
-    course recognised, directly or through others, for itself means two codes for one course.
-    """
-    graph: Any = nx.DiGraph()
-    for mapping in mappings:
-        source = mapping.source_course
-        if mapping.mode is not Mode.CREDIT_RECOGNITION or source is None:
-            continue
-        for target in mapping.targets:
-            if target.institution == source.institution and not graph.has_edge(
-                source.key, target.key
-            ):
-                graph.add_edge(source.key, target.key, hop=Hop(source, target, mapping))
-    cycles: list[tuple[Hop, ...]] = []
-    for group in sorted((sorted(c) for c in nx.strongly_connected_components(graph)), key=min):
-        if len(group) < 2:
-            continue
-        edges = nx.find_cycle(graph.subgraph(group), source=group[0])
-        cycles.append(tuple(graph.edges[u, v]["hop"] for u, v, *_ in edges))
-    return cycles

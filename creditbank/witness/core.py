@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from creditbank.errors import CreditbankError, ProofError, WitnessRefusal
 from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier, open_note
 from creditbank.ledger.cosignature import Cosigner, split_note
-from creditbank.ledger.merkle import verify_consistency
+from creditbank.ledger.merkle_verify import verify_consistency
 from creditbank.witness.state import LogState, WitnessState
 
 __all__ = ["AddCheckpoint", "Witness", "parse_add_checkpoint", "render_add_checkpoint"]

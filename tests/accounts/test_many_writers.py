@@ -14,7 +14,7 @@ from sqlmodel import Session
 from creditbank.accounts.authority import audit_authority
 from creditbank.accounts.replay import rebuild, snapshot
 from creditbank.ledger.audit import audit_log
-from creditbank.ledger.merkle import verify_consistency
+from creditbank.ledger.merkle_verify import verify_consistency
 
 from .conftest import ORIGIN, World
 from .writer_process import append_certificates

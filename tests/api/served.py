@@ -43,7 +43,8 @@ from creditbank.ledger.checkpoint import NoteSigner, NoteVerifier
 from creditbank.ledger.entry import SignedEntry, public_key_to_b64
 from creditbank.ledger.keys import save_private_key
 from creditbank.ledger.log import Log
-from creditbank.ledger.merkle import leaf_hash, verify_consistency
+from creditbank.ledger.merkle import leaf_hash
+from creditbank.ledger.merkle_verify import verify_consistency
 from creditbank.ledger.sql import LogEntryRow, SqlLogStore
 
 __all__ = [

@@ -21,7 +21,8 @@ import httpx
 from creditbank.api.app import create_app
 from creditbank.api.config import ApiConfig
 from creditbank.ledger.database import WRITE_OPTIONS
-from creditbank.ledger.merkle import leaf_hash, verify_inclusion
+from creditbank.ledger.merkle import leaf_hash
+from creditbank.ledger.merkle_verify import verify_inclusion
 from tests.api.world import World, unique
 
 Answer = tuple[str, int, dict[str, Any]]

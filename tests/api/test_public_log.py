@@ -15,7 +15,7 @@ import rfc8785
 from fastapi.testclient import TestClient
 
 from creditbank.ledger.checkpoint import Checkpoint, NoteVerifier
-from creditbank.ledger.merkle import verify_consistency, verify_inclusion
+from creditbank.ledger.merkle_verify import verify_consistency, verify_inclusion
 from tests.api.world import World
 
 

@@ -14,7 +14,7 @@ from creditbank.accounts.identity import Identity, commitment_of, new_learner_id
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.entry import key_id_of, public_key_to_b64
 from creditbank.ledger.keys import generate_key
-from creditbank.ledger.merkle import verify_inclusion
+from creditbank.ledger.merkle_verify import verify_inclusion
 from tests.api.world import Actor, World, unique
 
 

@@ -23,9 +23,8 @@ from creditbank.ledger.merkle import (
     inclusion_proof,
     leaf_hash,
     root_hash,
-    verify_consistency,
-    verify_inclusion,
 )
+from creditbank.ledger.merkle_verify import verify_consistency, verify_inclusion
 
 
 def h(text: str) -> bytes:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import event
 
 from creditbank.errors import DuplicateNonceError, NotFoundError, SignatureError
-from creditbank.ledger import merkle
+from creditbank.ledger import merkle, merkle_verify
 from creditbank.ledger.checkpoint import Checkpoint, NoteSigner
 from creditbank.ledger.entry import Entry, Leaf, SignedEntry, sign_entry
 from creditbank.ledger.log import Log
@@ -249,11 +249,11 @@ def test_storage_backed_proofs_equal_the_reference_at_every_size(
         for index in range(size):
             got = ledger.inclusion_proof(index, size)
             assert got == merkle.inclusion_proof(leaves[:size], index)
-            merkle.verify_inclusion(leaf_hash(leaves[index]), index, size, got, root)
+            merkle_verify.verify_inclusion(leaf_hash(leaves[index]), index, size, got, root)
         for old in range(size + 1):
             got = ledger.consistency_proof(old, size)
             assert got == merkle.consistency_proof(leaves[:size], old)
-            merkle.verify_consistency(old, size, merkle.root_hash(leaves[:old]), root, got)
+            merkle_verify.verify_consistency(old, size, merkle.root_hash(leaves[:old]), root, got)
     assert ledger.inclusion_proof(5) == merkle.inclusion_proof(leaves, 5)  # default: latest
     with pytest.raises(NotFoundError):
         ledger.inclusion_proof(total, total)
@@ -338,7 +338,7 @@ def test_proofs_at_a_large_size_read_o_log_n_nodes(log_store: LogStore, now: dat
         statements.clear()
         got = log.inclusion_proof(index, BIG)
         assert got == merkle.inclusion_proof_from_nodes(index, BIG, reference.__getitem__)
-        merkle.verify_inclusion(leaf_hash(leaves[index]), index, BIG, got, compact.root())
+        merkle_verify.verify_inclusion(leaf_hash(leaves[index]), index, BIG, got, compact.root())
         assert len(counting.requested) <= 2 * depth
         assert len(statements) <= 2  # the latest checkpoint, then all nodes in one query
     for old in (1, 3, 1000, 2**14, BIG - 1):

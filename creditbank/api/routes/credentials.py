@@ -23,7 +23,6 @@ from creditbank.credentials.issuance import (
     signed_status_list,
 )
 from creditbank.credentials.issuer import CredentialIssuer
-from creditbank.credentials.pdf import render_credential_pdf
 from creditbank.errors import NotFoundError, PermissionDenied
 
 __all__ = ["CREDENTIAL_MEDIA_TYPE", "get_issuer", "router"]
@@ -110,6 +109,10 @@ def learner_credential_pdf(
     include_name: IncludeName = False,
 ) -> Response:
     issued = _issue(bank, issuer, learner_id, principal, include_name)
+    # Imported on first use: fpdf2 and its image libraries are about 40 MB a server worker
+    # would otherwise carry from start, whether or not it ever renders a PDF.
+    from creditbank.credentials.pdf import render_credential_pdf
+
     pdf = render_credential_pdf(
         issued.document, verify_url=issuer.verify_page_url(issued.credential_uuid)
     )

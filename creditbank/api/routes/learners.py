@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.identity import Identity
@@ -22,11 +23,18 @@ from creditbank.accounts.kinds import KINDS
 from creditbank.accounts.names import NameCache, NameIndex
 from creditbank.accounts.tokens import Principal
 from creditbank.accounts.views import Progress, learner_balance
+from creditbank.api.config import ApiConfig
 from creditbank.api.deps import (
     AsOfDep,
+    AsOfQuery,
     BankDep,
     ConfigDep,
+    LearnerIdPath,
+    PrincipalDep,
+    check_as_of,
+    may_read_learner,
     readable_learner,
+    reads_engine,
     require_roles,
     today_in,
 )
@@ -214,7 +222,7 @@ async def register_learner(
     return answer(receipt, response)
 
 
-def _names(request: Request, bank: CreditBank) -> NameIndex:
+def _name_cache(request: Request, bank: CreditBank) -> NameCache:
     """Occupation and course names, refreshed from the catalogue every ``names_ttl`` seconds."""
     cache: NameCache | None = getattr(request.app.state, "names", None)
     if cache is None:
@@ -225,7 +233,7 @@ def _names(request: Request, bank: CreditBank) -> NameIndex:
 
         cache = NameCache(load, request.app.state.config.names_ttl)
         request.app.state.names = cache
-    return cache.get()
+    return cache
 
 
 @router.get(
@@ -234,17 +242,28 @@ def _names(request: Request, bank: CreditBank) -> NameIndex:
     summary="Banked and recognised credits",
     response_model=BalancePublic,
 )
-def balance(
-    request: Request, bank: BankDep, config: ConfigDep, learner_id: ReadableLearner, as_of: AsOfDep
+async def balance(
+    request: Request, principal: PrincipalDep, learner_id: LearnerIdPath, as_of: AsOfQuery = None
 ) -> Response:
     """Certificates and earned credits (each marked available or used), recognised credits by
     programme, with names beside codes and the log index behind every figure.
 
-    One SQL query; the answer is serialised once, not validated again on the way out."""
-    names = _names(request, bank)
-    with Session(bank.engine) as session:
+    The busiest read, so it is kept cheap (docs/benchmarks.md): the token is looked up first (a
+    dependency, so a missing or bad token answers 401 before anything else), then the same
+    checks as ``readable_learner`` and ``as_of_param`` run as plain calls instead of dependencies
+    FastAPI would solve per request; one SQL query, on the event loop (why that is safe:
+    "Database reads on the event loop" in ``api/deps.py``); the name index, when it has to be
+    rebuilt, is loaded in the threadpool; the answer is serialised once, not validated again.
+    """
+    bank: CreditBank = request.app.state.bank
+    config: ApiConfig = request.app.state.config
+    may_read_learner(principal, learner_id)
+    check_as_of(config, as_of)
+    cache = _name_cache(request, bank)
+    names = cache.current() or await run_in_threadpool(cache.get)
+    with reads_engine(request).connect() as connection:
         found = learner_balance(
-            session, learner_id, as_of, tz=ZoneInfo(config.timezone), names=names
+            connection, learner_id, as_of, tz=ZoneInfo(config.timezone), names=names
         )
     body = BalancePublic.model_validate(found, from_attributes=True).model_dump_json()
     return Response(body, media_type="application/json")

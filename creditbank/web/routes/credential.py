@@ -18,7 +18,6 @@ from markupsafe import Markup
 
 from creditbank.credentials.issuance import IssuedCredential, issue_credential
 from creditbank.credentials.issuer import CredentialIssuer
-from creditbank.credentials.pdf import render_credential_pdf
 from creditbank.errors import NotFoundError
 from creditbank.web.page import Page, PageDep
 from creditbank.web.routes.worker import may_read
@@ -76,6 +75,10 @@ def credential_pdf(page: PageDep, learner_id: LearnerId) -> Response:
     issuer = issuer_of(page)
     if issued is None or issuer is None:
         return page.not_found()
+    # Imported on first use: fpdf2 and its image libraries are about 40 MB a server worker
+    # would otherwise carry from start, whether or not it ever renders a PDF.
+    from creditbank.credentials.pdf import render_credential_pdf
+
     pdf = render_credential_pdf(
         issued.document, verify_url=issuer.verify_page_url(issued.credential_uuid)
     )
