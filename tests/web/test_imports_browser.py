@@ -126,7 +126,7 @@ def test_a_registrar_imports_learners_and_credits_signed_in_the_browser(
         credits_csv = tmp_path / "credits.csv"
         credits_csv.write_text(
             "credit_id,learner_id,institution,course_code,credits,grade,earned_on\n"
-            f"WEB-IMP-CR-1,{new_ids[0]},SSPU,ME1021,2.5,88,2026-03-02\n",
+            f"WEB-IMP-CR-1,{new_ids[0]},SOU,CNC204,2.5,88,2026-03-02\n",
             encoding="utf-8",
         )
         _check(page, "registrar", "credits", credits_csv)
