@@ -19,9 +19,7 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-def print_receipt(
-    receipt: Receipt, as_json: bool, created: dict[str, str] | None = None
-) -> None:
+def print_receipt(receipt: Receipt, as_json: bool, created: dict[str, str] | None = None) -> None:
     """The receipt, after the ids the command made up (``created``): without them a person who
     let the command choose a certificate or conversion id could not revoke or reverse it later."""
     if as_json:
