@@ -9,8 +9,8 @@ against it with the URL and token from the environment; Ctrl-C stops it cleanly.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import socket
 import stat
