@@ -9,10 +9,12 @@ transaction, so a process starting on a big log loads O(learners) rows, and one 
 only the heads that moved since. The heads are a cache, so they are checked: the index they make
 must have the root the latest index entry (signed, in the log) commits to, or the log refuses to
 append (:class:`TamperError`); ``creditbank verify`` rebuilds the index from the leaves alone and
-compares every stored head (:func:`check_stored_heads`), naming the learner whose row is wrong. When a batch changed the index, the log appends one more
-entry, signed by the system actor, committing to the new root: ``ledger.learner_index`` with body
-``{"v": 1, "tree_size": N, "root": base64, "learners": count}``, where N is the number of entries
-before it (all of which the root covers).
+compares every stored head (:func:`check_stored_heads`), naming the learner whose row is wrong.
+
+When a batch changed the index, the log appends one more entry, signed by the system actor,
+committing to the new root: ``ledger.learner_index`` with body ``{"v": 1, "tree_size": N, "root":
+base64, "learners": count}``, where N is the number of entries before it (all of which the root
+covers).
 """
 
 from __future__ import annotations
@@ -265,8 +267,8 @@ def _index_entry_after(rows: RowsReader, top: int) -> tuple[int, bytes]:
 
 
 def derive_heads(rows: Iterable[LeafRow]) -> dict[str, IndexValue]:
-    """Every learner's head, replayed from the leaves with every link checked (what a migration
-    fills the heads table with, and what the audit compares it against)."""
+    """Every learner's head, replayed from the leaves with every link checked (what migration 0007
+    fills the heads table with from an existing log)."""
     heads: dict[str, IndexValue] = {}
     for row in rows:
         if b'"chain":' not in row.data:
