@@ -119,6 +119,7 @@ def bench(n: int) -> list[Row]:
     store.engine.dispose()
     ratio = before[0] / after[0]
     label = f"{size:,} entries, {heads:,} learners"
+    say(f"{label}: measured at load {load()}")
     return [
         Row(
             f"{label}: before, replay every leaf (s wall / CPU)",
