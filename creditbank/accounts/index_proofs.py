@@ -43,7 +43,7 @@ def _proven(log: Log, index: int, size: int) -> dict[str, Any]:
 def _published(log: Log) -> PublishedIndex:
     if log.chains is None:
         raise NotFoundError("this log keeps no learner index")
-    published = log.chains.current(log.store.leaves, log.store.size())
+    published = log.chains.current(log.store.leaves, log.store.learner_heads, log.store.size())
     if published.entry_index is None:
         raise NotFoundError("the log has no learner index entry yet")
     return published

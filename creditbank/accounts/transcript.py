@@ -216,7 +216,7 @@ def build_transcript(
         raise NotFoundError(f"learner {learner_id!r} is not registered")
     published = None
     if log.chains is not None:
-        published = log.chains.current(log.store.leaves, log.store.size())
+        published = log.chains.current(log.store.leaves, log.store.learner_heads, log.store.size())
     if published is not None:
         stored = log.store.checkpoint_at(published.tree_size)
         if stored is None:

@@ -27,7 +27,13 @@ from creditbank.ledger.merkle import (
     NodeId,
     leaf_hash,
 )
-from creditbank.ledger.store import LeafRow, LogStore, LogTransaction, StoredCheckpoint
+from creditbank.ledger.store import (
+    LeafRow,
+    LearnerHead,
+    LogStore,
+    LogTransaction,
+    StoredCheckpoint,
+)
 
 __all__ = ["AppendResult", "Appended", "Batch", "verify_signatures"]
 
@@ -135,7 +141,7 @@ class Batch:
         self._heads: dict[str, IndexValue] = {}
         self.index_changed = False
         if chains is not None and store is not None:
-            chains.catch_up(store.leaves, start)
+            chains.catch_up(store.leaves, tx.learner_heads, start)
         ids = CompactRange.node_ids(start)
         found = tx.nodes(ids)
         if len(found) != len(ids):
@@ -288,7 +294,12 @@ class Batch:
         self._commit_index()
         root = self._compact.root()
         note = Checkpoint(origin, self._compact.size, root).sign([signer])
+        # The heads this batch moved are written with it, so a new process loads them, not leaves.
+        heads = [LearnerHead(learner, value) for learner, value in self._heads.items()]
         self.tx.write(
-            self._rows, self._nodes, StoredCheckpoint(self._compact.size, root, note, self.now)
+            self._rows,
+            self._nodes,
+            StoredCheckpoint(self._compact.size, root, note, self.now),
+            heads if self._chains is not None else (),
         )
         self.result = AppendResult(list(self._appended), self._compact.size, root, note)

@@ -3,11 +3,18 @@
 The log (not the client) links each entry about a learner to that learner's previous entry, since
 only the log knows positions. It keeps every learner's head in a :class:`LearnerIndex` in memory;
 each writer process brings its copy up to date from the stored leaves when it takes the writers'
-lock (other processes may have appended), and a stored leaf whose link does not continue its
-learner's chain is refused as tampering. When a batch changed the index, the log appends one more
-entry, signed by the system actor, committing to the new root: ``ledger.learner_index`` with body
-``{"v": 1, "tree_size": N, "root": base64, "learners": count}``, where N is the number of entries
-before it (all of which the root covers).
+lock (other processes may have appended). It does so from the stored heads, not the leaves: the
+batch that moves a head writes it (:class:`~creditbank.ledger.store.LearnerHead`) in its own
+transaction, so a process starting on a big log loads O(learners) rows, and one catching up reads
+only the heads that moved since. The heads are a cache, so they are checked: the index they make
+must have the root the latest index entry (signed, in the log) commits to, or the log refuses to
+append (:class:`TamperError`); ``creditbank verify`` rebuilds the index from the leaves alone and
+compares every stored head (:func:`check_stored_heads`), naming the learner whose row is wrong.
+
+When a batch changed the index, the log appends one more entry, signed by the system actor,
+committing to the new root: ``ledger.learner_index`` with body ``{"v": 1, "tree_size": N, "root":
+base64, "learners": count}``, where N is the number of entries before it (all of which the root
+covers).
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from creditbank.ledger.learner_index import (
     learner_key_hash,
 )
 from creditbank.ledger.merkle import leaf_hash
-from creditbank.ledger.store import LeafRow
+from creditbank.ledger.store import LeafRow, LearnerHead
 
 if TYPE_CHECKING:
     from creditbank.ledger.batch import Appended, Batch
@@ -39,6 +46,8 @@ __all__ = [
     "IndexEntryFactory",
     "LearnerChains",
     "PublishedIndex",
+    "check_stored_heads",
+    "derive_heads",
     "index_entry_body",
     "link_after",
     "replay_chains",
@@ -50,6 +59,9 @@ INDEX_ENTRY_TYPE = "ledger.learner_index"
 IndexEntryFactory = Callable[[dict[str, Any], datetime], SignedEntry]
 #: Lets the owner of the log project the index entry in the batch's own transaction.
 IndexEntryHook = Callable[["Batch", "Appended"], None]
+#: ``rows(start, end)``: stored leaves; ``heads(since)``: stored heads with head index >= since.
+RowsReader = Callable[[int, int], Iterable[LeafRow]]
+HeadsReader = Callable[[int], list[LearnerHead]]
 
 
 def index_entry_body(tree_size: int, root: bytes, learners: int) -> dict[str, Any]:
@@ -151,19 +163,37 @@ class LearnerChains:
         while len(self._history) > _HISTORY:
             self._history.popitem(last=False)
 
-    def catch_up(self, rows: Callable[[int, int], Iterable[LeafRow]], size: int) -> None:
-        """Apply the leaves other writers appended since :attr:`synced` (under the writers' lock)."""
+    def catch_up(self, rows: RowsReader, heads: HeadsReader, size: int) -> None:
+        """Apply the heads other writers moved since :attr:`synced` (under the writers' lock)."""
         with self.lock:
             if self.synced > size:
                 self.invalidate()
             if self.synced < size:
-                replay_chains(
-                    rows(self.synced, size),
-                    self.index,
-                    on_index_entry=lambda position, _body: self._remember(position),
-                )
-                self.synced = size
+                self._load_heads(rows, heads, size)
             self._publish()
+
+    def _load_heads(self, rows: RowsReader, heads: HeadsReader, size: int) -> None:
+        """Read the moved heads (one statement, so a consistent set), apply them, and check the
+        root against the index entry their batch appended. ``size`` may be older than the heads
+        read (a reader does not hold the lock): the index entry then says how far they go."""
+        moved = heads(self.synced)
+        if not moved:
+            self.synced = size
+            return
+        for head in moved:
+            self.index.set(learner_key_hash(head.learner), head.value)
+        top = max(head.value.head_index for head in moved)
+        position, committed = _index_entry_after(rows, top)
+        if committed != self.index.root():
+            self.invalidate()
+            raise TamperError(
+                f"the stored learner heads do not make the root that index entry {position} "
+                "commits to: the log-learner-heads table was altered or is stale; run "
+                "`creditbank verify`, which names the learner",
+                index=position,
+            )
+        self._remember(position)
+        self.synced = max(size, position + 1)
 
     def _publish(self) -> None:
         view = self._history.get(self._last_entry) if self._last_entry is not None else None
@@ -171,18 +201,16 @@ class LearnerChains:
             self.synced, self._last_entry, view if view is not None else LearnerIndexView()
         )
 
-    def current(self, rows: Callable[[int, int], Iterable[LeafRow]], size: int) -> PublishedIndex:
+    def current(self, rows: RowsReader, heads: HeadsReader, size: int) -> PublishedIndex:
         """The newest published index, brought up to ``size`` unless a batch is mid-commit."""
         with self.lock:
             if not self.writing and (self.published is None or self.published.tree_size < size):
-                self.catch_up(rows, size)
+                self.catch_up(rows, heads, size)
             if self.published is None:
                 raise StorageError("the learner index is being rebuilt; try again")
             return self.published
 
-    def view_at(
-        self, entry_index: int, rows: Callable[[int, int], Iterable[LeafRow]]
-    ) -> LearnerIndexView:
+    def view_at(self, entry_index: int, rows: RowsReader) -> LearnerIndexView:
         """The index as the entry at ``entry_index`` committed it (rebuilt if not remembered)."""
         with self.lock:
             found = self._history.get(entry_index)
@@ -218,6 +246,85 @@ class LearnerChains:
             self._publish()
 
 
+def _index_entry_after(rows: RowsReader, top: int) -> tuple[int, bytes]:
+    """Position and committed root of the first index entry after ``top``: the one appended by
+    the batch whose chained entry ``top`` was (a batch's index entry is its last entry)."""
+    start, page = top + 1, 256
+    while True:
+        found = False
+        for row in rows(start, start + page):
+            found = True
+            if row.entry_type == INDEX_ENTRY_TYPE:
+                event = chain_event(row.index, Leaf.from_bytes(row.data), b"")
+                assert event is not None and event[3] is not None
+                return row.index, event[3]
+        if not found:
+            raise TamperError(
+                f"a stored learner head points at entry {top}, but no index entry follows it",
+                index=top,
+            )
+        start += page
+
+
+def derive_heads(rows: Iterable[LeafRow]) -> dict[str, IndexValue]:
+    """Every learner's head, replayed from the leaves with every link checked (what migration 0007
+    fills the heads table with from an existing log)."""
+    heads: dict[str, IndexValue] = {}
+    for row in rows:
+        if b'"chain":' not in row.data:
+            continue
+        try:
+            leaf = Leaf.from_bytes(row.data)
+        except CreditbankError as exc:
+            raise TamperError(f"entry {row.index}: {exc}", index=row.index) from None
+        link = leaf.chain
+        if link is not None:
+            old = heads.get(link.learner)
+            _check_link(row.index, link, old)
+            heads[link.learner] = IndexValue(link.seq, row.index, leaf_hash(row.data))
+    return heads
+
+
+def check_stored_heads(
+    derived: Mapping[bytes, IndexValue],
+    names: Mapping[bytes, str],
+    stored: list[LearnerHead],
+    size: int,
+) -> None:
+    """Raise :class:`TamperError` naming the first learner whose stored head is not the one
+    rebuilt from the leaves ``0..size-1`` (``derived``: key hash -> value). Heads that moved at
+    or beyond ``size`` (an append during the audit) cannot be judged and are skipped."""
+    seen: set[bytes] = set()
+    for head in sorted(stored, key=lambda h: h.learner):
+        key = learner_key_hash(head.learner)
+        seen.add(key)
+        if head.value.head_index >= size:
+            continue
+        want = derived.get(key)
+        if want is None:
+            raise TamperError(
+                f"learner heads: a row for learner {head.learner}, who has no entry in the log"
+            )
+        for column, got, expected in (
+            ("count", head.value.count, want.count),
+            ("head_index", head.value.head_index, want.head_index),
+            ("head_leaf_hash", head.value.head_leaf_hash.hex(), want.head_leaf_hash.hex()),
+        ):
+            if got != expected:
+                raise TamperError(
+                    f"learner heads: learner {head.learner}'s {column} is {got} in the table, "
+                    f"{expected} rebuilt from the log",
+                    index=want.head_index,
+                )
+    for key, value in derived.items():
+        if key not in seen:
+            raise TamperError(
+                f"learner heads: learner {names.get(key, key.hex())} has entries in the log "
+                f"(the last at {value.head_index}) but no row in the table",
+                index=value.head_index,
+            )
+
+
 #: ``(index, learner, seq, prev, leaf hash)`` for a chained leaf, or
 #: ``(index, None, covered tree size, committed root, b"")`` for an index entry.
 ChainEvent = tuple[int, str | None, int, bytes | None, bytes]
@@ -246,12 +353,15 @@ class ChainAudit:
     def __init__(self) -> None:
         self.index = LearnerIndex()
         self.index_entries = 0
+        #: Key hash -> learner key, so a check of the stored heads can name a missing learner.
+        self.names: dict[bytes, str] = {}
 
     def apply(self, events: Iterable[ChainEvent]) -> None:
         for index, learner, seq, prev, hashed in events:
             if learner is not None:
                 _check_link(index, LearnerLink(learner, seq, prev), self.index.get(learner))
-                self.index.record(learner, index, hashed)
+                if self.index.record(learner, index, hashed).count == 1:
+                    self.names[learner_key_hash(learner)] = learner
                 continue
             if seq != index:
                 raise TamperError(
@@ -265,3 +375,7 @@ class ChainAudit:
                     index=index,
                 )
             self.index_entries += 1
+
+    def check_stored(self, stored: list[LearnerHead], size: int) -> None:
+        """Compare the heads table with the index rebuilt here (see :func:`check_stored_heads`)."""
+        check_stored_heads(dict(self.index.items()), self.names, stored, size)

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from creditbank.errors import DuplicateNonceError, StorageError
 from creditbank.ledger.merkle import NodeId
-from creditbank.ledger.store import LeafRow, StoredCheckpoint
+from creditbank.ledger.store import LeafRow, LearnerHead, StoredCheckpoint
 
 __all__ = ["MemoryLogStore"]
 
@@ -21,9 +21,10 @@ __all__ = ["MemoryLogStore"]
 class _MemoryTransaction:
     def __init__(self, store: MemoryLogStore) -> None:
         self._store = store
-        self._staged: tuple[list[LeafRow], list[tuple[NodeId, bytes]], StoredCheckpoint] | None = (
-            None
-        )
+        self._staged: (
+            tuple[list[LeafRow], list[tuple[NodeId, bytes]], StoredCheckpoint, list[LearnerHead]]
+            | None
+        ) = None
 
     def size(self) -> int:
         return len(self._store._leaves)
@@ -34,20 +35,24 @@ class _MemoryTransaction:
     def used_nonces(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         return {pair for pair in pairs if pair in self._store._nonces}
 
+    def learner_heads(self, since: int) -> list[LearnerHead]:
+        return self._store.learner_heads(since)
+
     def write(
         self,
         leaves: Sequence[LeafRow],
         nodes: Sequence[tuple[NodeId, bytes]],
         checkpoint: StoredCheckpoint,
+        heads: Sequence[LearnerHead] = (),
     ) -> None:
         if self._staged is not None:
             raise StorageError("a transaction writes once")
-        self._staged = (list(leaves), list(nodes), checkpoint)
+        self._staged = (list(leaves), list(nodes), checkpoint, list(heads))
 
     def apply(self) -> None:
         if self._staged is None:
             return
-        leaves, nodes, checkpoint = self._staged
+        leaves, nodes, checkpoint, heads = self._staged
         store = self._store
         expected = len(store._leaves)
         pairs = [(row.actor, row.nonce) for row in leaves]
@@ -62,6 +67,7 @@ class _MemoryTransaction:
         store._nonces.update(pairs)
         store._nodes.update(nodes)
         store._checkpoints.append(checkpoint)
+        store._heads.update((head.learner, head) for head in heads)
 
 
 class MemoryLogStore:
@@ -72,6 +78,8 @@ class MemoryLogStore:
         self._nodes: dict[NodeId, bytes] = {}
         self._checkpoints: list[StoredCheckpoint] = []
         self._keys: dict[str, datetime] = {}
+        #: Learner key -> head; replaced in place, like the SQL table (tests may edit it).
+        self._heads: dict[str, LearnerHead] = {}
 
     def size(self) -> int:
         return len(self._leaves)
@@ -100,6 +108,9 @@ class MemoryLogStore:
 
     def log_keys(self) -> list[str]:
         return sorted(self._keys, key=self._keys.__getitem__)
+
+    def learner_heads(self, since: int) -> list[LearnerHead]:
+        return [head for head in self._heads.values() if head.value.head_index >= since]
 
     def find(self, actor: str, nonce: str) -> LeafRow | None:
         return next((r for r in self._leaves if (r.actor, r.nonce) == (actor, nonce)), None)

@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from creditbank.errors import DuplicateNonceError, StorageError
 from creditbank.ledger.database import WRITE_OPTIONS, is_sqlite
+from creditbank.ledger.learner_index import IndexValue
 from creditbank.ledger.merkle import NodeId
 from creditbank.ledger.sql_schema import (
     APPEND_ONLY_TABLES,
@@ -37,16 +38,18 @@ from creditbank.ledger.sql_schema import (
     CHECKPOINTS,
     ENTRIES,
     HEAD,
+    LEARNER_HEADS,
     LogCheckpointRow,
     LogEntryRow,
     LogHeadRow,
     LogKeyRow,
+    LogLearnerHeadRow,
     LogNodeRow,
     append_only_trigger_sql,
     create_log_schema,
     install_append_only_triggers,
 )
-from creditbank.ledger.store import LeafRow, StoredCheckpoint
+from creditbank.ledger.store import LeafRow, LearnerHead, StoredCheckpoint
 
 __all__ = [
     "APPEND_ONLY_TABLES",
@@ -55,6 +58,7 @@ __all__ = [
     "LogEntryRow",
     "LogHeadRow",
     "LogKeyRow",
+    "LogLearnerHeadRow",
     "LogNodeRow",
     "SqlLogStore",
     "SqlTransaction",
@@ -105,11 +109,15 @@ class SqlTransaction:
                 terms, params = [], []
         return found
 
+    def learner_heads(self, since: int) -> list[LearnerHead]:
+        return _read_heads(self.session.connection(), since)
+
     def write(
         self,
         leaves: Sequence[LeafRow],
         nodes: Sequence[tuple[NodeId, bytes]],
         checkpoint: StoredCheckpoint,
+        heads: Sequence[LearnerHead] = (),
     ) -> None:
         session = self.session
         if leaves and leaves[0].index != self._size:
@@ -132,6 +140,7 @@ class SqlTransaction:
                 new_size = leaves[-1].index + 1
                 conn.execute(HEAD.update().where(HEAD.c.id == 1).values(size=new_size))
                 self._size = new_size
+            _write_heads(session.connection(), heads)
             session.add(
                 LogCheckpointRow(
                     tree_size=checkpoint.tree_size,
@@ -145,6 +154,30 @@ class SqlTransaction:
             if "nonce" in str(exc.orig).lower():
                 raise DuplicateNonceError("an (actor, nonce) pair is already in the log") from exc
             raise StorageError(f"the log refused the write: {exc.orig}") from exc
+
+
+def _read_heads(conn: Connection, since: int) -> list[LearnerHead]:
+    columns = (LEARNER_HEADS.c.learner, LEARNER_HEADS.c.count, LEARNER_HEADS.c.head_idx)
+    stmt = sa_select(*columns, LEARNER_HEADS.c.head_hash)
+    if since > 0:
+        stmt = stmt.where(LEARNER_HEADS.c.head_idx >= since)
+    return [
+        LearnerHead(learner, IndexValue(count, head, bytes(hashed)))
+        for learner, count, head, hashed in conn.execute(stmt).all()
+    ]
+
+
+def _write_heads(conn: Connection, heads: Sequence[LearnerHead]) -> None:
+    """Insert or replace each moved head (``ON CONFLICT``: SQLite >= 3.24 and PostgreSQL)."""
+    if not heads:
+        return
+    mark = _mark(conn)
+    conn.exec_driver_sql(
+        "INSERT INTO log_learner_heads (learner, count, head_idx, head_hash) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark}) ON CONFLICT (learner) DO UPDATE SET "
+        "count = excluded.count, head_idx = excluded.head_idx, head_hash = excluded.head_hash",
+        [(h.learner, h.value.count, h.value.head_index, h.value.head_leaf_hash) for h in heads],
+    )
 
 
 def _fetch_nodes(conn: Connection, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
@@ -289,6 +322,10 @@ class SqlLogStore:
         with self._session() as session:
             stmt = select(LogKeyRow).order_by(col(LogKeyRow.created_at))
             return [row.vkey for row in session.exec(stmt)]
+
+    def learner_heads(self, since: int) -> list[LearnerHead]:
+        with self.engine.connect() as conn:
+            return _read_heads(conn, since)
 
     def find(self, actor: str, nonce: str) -> LeafRow | None:
         columns = (ENTRIES.c.idx, ENTRIES.c.leaf, ENTRIES.c.actor, ENTRIES.c.nonce)

@@ -2,7 +2,9 @@
 
 :func:`install_append_only_triggers` makes the database itself reject UPDATE, DELETE (and, on
 PostgreSQL, TRUNCATE) on the entries, tree-node, checkpoint and log-key tables; ``log_head`` is the
-one mutable row (the tree size, which writers lock). The store that reads and writes these tables
+one mutable row (the tree size, which writers lock). ``log_learner_heads`` is mutable too (one row
+per learner, replaced by the batch that moves its head): a cache of what the leaves say, never a
+source of truth (see :mod:`creditbank.ledger.chain`). The store that reads and writes these tables
 is :mod:`creditbank.ledger.sql`.
 """
 
@@ -20,10 +22,12 @@ __all__ = [
     "CHECKPOINTS",
     "ENTRIES",
     "HEAD",
+    "LEARNER_HEADS",
     "LogCheckpointRow",
     "LogEntryRow",
     "LogHeadRow",
     "LogKeyRow",
+    "LogLearnerHeadRow",
     "LogNodeRow",
     "append_only_trigger_sql",
     "create_log_schema",
@@ -77,8 +81,21 @@ class LogHeadRow(SQLModel, table=True):
     size: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+class LogLearnerHeadRow(SQLModel, table=True):
+    """A learner's chain head: entry count, index and leaf hash of the last entry about them."""
+
+    __tablename__ = "log_learner_heads"
+
+    learner: str = Field(primary_key=True, max_length=128)
+    count: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Indexed: a process catching up reads only the heads that moved since it last looked.
+    head_idx: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    head_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 ENTRIES: Table = LogEntryRow.__table__  # type: ignore[attr-defined]
 HEAD: Table = LogHeadRow.__table__  # type: ignore[attr-defined]
+LEARNER_HEADS: Table = LogLearnerHeadRow.__table__  # type: ignore[attr-defined]
 CHECKPOINTS: Table = LogCheckpointRow.__table__  # type: ignore[attr-defined]
 CHECKPOINT_COLUMNS = sa_select(
     CHECKPOINTS.c.tree_size,
@@ -93,6 +110,7 @@ _LOG_TABLES = [
     LogCheckpointRow.__table__,  # type: ignore[attr-defined]
     LogKeyRow.__table__,  # type: ignore[attr-defined]
     LogHeadRow.__table__,  # type: ignore[attr-defined]
+    LogLearnerHeadRow.__table__,  # type: ignore[attr-defined]
 ]
 
 

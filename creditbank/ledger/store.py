@@ -10,7 +10,12 @@ What a store keeps:
 * complete-subtree hashes (:class:`~creditbank.ledger.merkle.NodeId`), so any proof at any size
   costs O(log n) reads;
 * signed checkpoints, by tree size;
-* the log's verifier keys, so checkpoints made before a key rotation stay checkable.
+* the log's verifier keys, so checkpoints made before a key rotation stay checkable;
+* every learner's chain head (:class:`LearnerHead`), written in the transaction of the batch that
+  moves it, so a process starting on a big log loads O(learners) rows instead of replaying
+  O(entries) leaves. Unlike the rest, these rows change (one per learner): they are a cache of what
+  the leaves say, checked against the signed index entry on load and against the leaves by the
+  audit.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from creditbank.ledger.learner_index import IndexValue
 from creditbank.ledger.merkle import NodeId
 
-__all__ = ["LeafRow", "LogStore", "LogTransaction", "StoredCheckpoint"]
+__all__ = ["LearnerHead", "LeafRow", "LogStore", "LogTransaction", "StoredCheckpoint"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,14 @@ class LeafRow:
     actor: str
     nonce: str
     entry_type: str
+
+
+@dataclass(frozen=True)
+class LearnerHead:
+    """One learner's chain head as the log stores it: what the learner index maps the key to."""
+
+    learner: str
+    value: IndexValue
 
 
 @dataclass(frozen=True)
@@ -56,13 +70,19 @@ class LogTransaction(Protocol):
         """The ``(actor, nonce)`` pairs among ``pairs`` that are already in the log."""
         ...
 
+    def learner_heads(self, since: int) -> list[LearnerHead]:
+        """The stored heads whose head index is ``>= since`` (0: all of them)."""
+        ...
+
     def write(
         self,
         leaves: Sequence[LeafRow],
         nodes: Sequence[tuple[NodeId, bytes]],
         checkpoint: StoredCheckpoint,
+        heads: Sequence[LearnerHead] = (),
     ) -> None:
-        """Stage leaves, tree nodes and the checkpoint covering them; committed on clean exit."""
+        """Stage leaves, tree nodes, the checkpoint covering them and the learner heads they moved
+        (inserted or replaced); committed on clean exit."""
         ...
 
 
@@ -104,5 +124,9 @@ class LogStore(Protocol):
         ...
 
     def log_keys(self) -> list[str]: ...
+
+    def learner_heads(self, since: int) -> list[LearnerHead]:
+        """The stored heads whose head index is ``>= since``, read in one statement (consistent)."""
+        ...
 
     def transaction(self) -> AbstractContextManager[LogTransaction]: ...

@@ -19,10 +19,17 @@ from creditbank.errors import DuplicateNonceError, NotFoundError, SignatureError
 from creditbank.ledger import merkle, merkle_verify
 from creditbank.ledger.checkpoint import Checkpoint, NoteSigner
 from creditbank.ledger.entry import Entry, Leaf, SignedEntry, sign_entry
+from creditbank.ledger.learner_index import IndexValue
 from creditbank.ledger.log import Log
 from creditbank.ledger.merkle import CompactRange, NodeId, leaf_hash
 from creditbank.ledger.sql import SqlLogStore
-from creditbank.ledger.store import LeafRow, LogStore, LogTransaction, StoredCheckpoint
+from creditbank.ledger.store import (
+    LeafRow,
+    LearnerHead,
+    LogStore,
+    LogTransaction,
+    StoredCheckpoint,
+)
 
 from .conftest import ORIGIN, MakeEntries
 
@@ -302,6 +309,9 @@ class CountingStore:
     def log_keys(self) -> list[str]:
         return self.inner.log_keys()
 
+    def learner_heads(self, since: int) -> list[LearnerHead]:
+        return self.inner.learner_heads(since)
+
     def transaction(self) -> AbstractContextManager[LogTransaction]:
         return self.inner.transaction()
 
@@ -403,3 +413,46 @@ def test_concurrent_writers_never_fork_the_tree(
     assert ledger.store.node_count() == expected_node_count(84)
     sizes = [cp.tree_size for cp in ledger.store.checkpoints()]
     assert sizes == [0, *range(7, 85, 7)]
+
+
+def test_learner_heads_commit_with_their_batch_and_replace_in_place(
+    log_store: LogStore, now: datetime
+) -> None:
+    def head(learner: str, count: int, index: int) -> LearnerHead:
+        return LearnerHead(learner, IndexValue(count, index, leaf_hash(b"%d" % index)))
+
+    rows = [LeafRow(i, b"leaf %d" % i, "raw", f"nonce-{i}", "raw.leaf") for i in range(4)]
+    compact = CompactRange()
+    nodes = [list(compact.append(leaf_hash(row.data))) for row in rows]
+    with log_store.transaction() as tx:
+        tx.write(
+            rows[:2],
+            nodes[0] + nodes[1],
+            StoredCheckpoint(2, b"r" * 32, "-", now),
+            [head("A", 1, 0), head("B", 1, 1)],
+        )
+    with pytest.raises(RuntimeError), log_store.transaction() as tx:
+        tx.write(
+            rows[2:],
+            nodes[2] + nodes[3],
+            StoredCheckpoint(4, b"r" * 32, "-", now),
+            [head("A", 9, 9)],
+        )
+        raise RuntimeError("the batch fails after staging")
+    assert sorted(log_store.learner_heads(0), key=lambda h: h.learner) == [
+        head("A", 1, 0),
+        head("B", 1, 1),
+    ]
+    with log_store.transaction() as tx:
+        assert tx.learner_heads(1) == [head("B", 1, 1)]
+        tx.write(
+            rows[2:],
+            nodes[2] + nodes[3],
+            StoredCheckpoint(4, b"r" * 32, "-", now),
+            [head("A", 2, 3)],
+        )
+    assert sorted(log_store.learner_heads(0), key=lambda h: h.learner) == [
+        head("A", 2, 3),
+        head("B", 1, 1),
+    ]
+    assert log_store.learner_heads(2) == [head("A", 2, 3)]
