@@ -100,7 +100,7 @@ def test_the_migration_fills_the_heads_from_an_existing_log(learners: World) -> 
     store = learners.bank.log.store
     engine: Engine = learners.bank.engine
     before = _heads(store)
-    downgrade(engine, "0006")  # drops the table
+    downgrade(engine, "0008")  # drops the table
     upgrade(engine)
     assert _heads(store) == before
     audit_log(store, origin=ORIGIN)

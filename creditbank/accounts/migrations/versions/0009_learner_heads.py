@@ -1,7 +1,7 @@
 """The log's learner heads, so a process loads O(learners) rows instead of replaying every leaf
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 from creditbank.ledger.chain import derive_heads
 from creditbank.ledger.store import LeafRow
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
