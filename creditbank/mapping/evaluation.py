@@ -18,11 +18,12 @@ from creditbank.mapping.catalog import Catalog
 from creditbank.mapping.courses import Course, Programme
 from creditbank.mapping.graph import DEFAULT_MAX_DEPTH, chain_path
 from creditbank.mapping.holdings import CertificateHolding, CreditHolding, Holding, Holdings
-from creditbank.mapping.mappings import Mapping, Mode
+from creditbank.mapping.mappings import Mapping, Mode, QualificationRequirement
 from creditbank.mapping.options import best_chain, certificate_set_refusal
 from creditbank.mapping.outcome import Proposal, Recognition
 from creditbank.mapping.posted import Posted, PostedRecognition, summarise_posted
 from creditbank.mapping.rules import Reason, cap_usage
+from creditbank.mapping.wording import Wording, joined, wording
 
 __all__ = ["evaluate"]
 
@@ -220,10 +221,14 @@ def _recognise(
             )
         rule = "grade-threshold" if len(chain) == 1 else "articulation"
         path = chain_path(chain)
-        explanation = (
-            f"credit in {credit.institution}:{credit.course_code} (grade {credit.grade}, "
-            f"earned {credit.earned_for(as_of)}) recognised through "
-            f"{' then '.join(h.mapping.label for h in chain)}"
+        explanation = wording(
+            "credit in {institution}:{course} (grade {grade}, earned {earned}) recognised "
+            "through {mappings}",
+            institution=credit.institution,
+            course=credit.course_code,
+            grade=credit.grade,
+            earned=credit.earned_for(as_of),
+            mappings=joined("{first} then {second}", [h.mapping.label for h in chain]),
         )
     else:
         certificates = [h for h in sources if isinstance(h, CertificateHolding)]
@@ -237,15 +242,16 @@ def _recognise(
         path = catalog.graph.qualification_path(
             first.qualification_code, first.level, mapping, course
         )
-        explanation = "; ".join(
-            f"{r.name} ({r.code}) level {c.level} meets level {r.min_level}, issued "
-            f"{c.issued_for(as_of)}"
-            + (f", valid {mapping.valid_years} years" if mapping.valid_years else "")
-            for r, c in zip(
-                mapping.qualification_requirements,
-                sorted(certificates, key=lambda c: _position(mapping, c)),
-                strict=True,
-            )
+        explanation = joined(
+            "{first}; {second}",
+            [
+                _certificate_met(r, c, mapping, as_of)
+                for r, c in zip(
+                    mapping.qualification_requirements,
+                    sorted(certificates, key=lambda c: _position(mapping, c)),
+                    strict=True,
+                )
+            ],
         )
     return Recognition(
         course=course,
@@ -255,9 +261,47 @@ def _recognise(
         version=mapping.version,
         mode=mapping.mode,
         rule=rule,
-        explanation=f"{mapping.mode.value}: {explanation}",
+        wording=wording(
+            "{mode}: {explanation}", mode=MODE_NAMES[mapping.mode], explanation=explanation
+        ),
         path=path,
         what_if=what_if,
+    )
+
+
+#: The mode's code as the English text (as the API always printed it), a message id for the pages.
+MODE_NAMES = {
+    Mode.CERTIFICATE_RECOGNITION: wording("certificate_recognition"),
+    Mode.THROUGH_TRAIN: wording("through_train"),
+    Mode.CREDIT_RECOGNITION: wording("credit_recognition"),
+    Mode.COURSE_RESTRUCTURING: wording("course_restructuring"),
+}
+
+
+def _certificate_met(
+    requirement: QualificationRequirement,
+    certificate: CertificateHolding,
+    mapping: Mapping,
+    as_of: date,
+) -> Wording:
+    if mapping.valid_years:
+        return wording(
+            "{name} ({code}) level {level} meets level {min_level}, issued {issued}, valid "
+            "{years} years",
+            name=requirement.name,
+            code=requirement.code,
+            level=certificate.level,
+            min_level=requirement.min_level,
+            issued=certificate.issued_for(as_of),
+            years=mapping.valid_years,
+        )
+    return wording(
+        "{name} ({code}) level {level} meets level {min_level}, issued {issued}",
+        name=requirement.name,
+        code=requirement.code,
+        level=certificate.level,
+        min_level=requirement.min_level,
+        issued=certificate.issued_for(as_of),
     )
 
 

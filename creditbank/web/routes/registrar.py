@@ -23,6 +23,7 @@ from creditbank.api.submission import WriterDep, submit_signed
 from creditbank.errors import CreditbankError, InputError, NotFoundError, PermissionDenied
 from creditbank.mapping import Plan
 from creditbank.web.page import Page, PageDep
+from creditbank.web.plan_text import plan_json
 
 router = APIRouter(include_in_schema=False)
 
@@ -112,7 +113,7 @@ def plan_page(
     title = next((p.title for p in page.web.bank.programmes if p.code == programme), programme)
     return page.render(
         "registrar_plan.html",
-        plan=plan.to_json(),
+        plan=plan_json(plan, page.t),
         title=title,
         learner_id=learner_id.strip(),
         conversion_id=conversion_id,
