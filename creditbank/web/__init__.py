@@ -38,6 +38,7 @@ def install_web(app: FastAPI, config: WebConfig | None = None) -> None:
         auth,
         credential,
         docs,
+        keys,
         learner_search,
         provider,
         public,
@@ -60,6 +61,7 @@ def install_web(app: FastAPI, config: WebConfig | None = None) -> None:
         learner_search,
         provider,
         admin,
+        keys,
     ):
         app.include_router(module.router)
 

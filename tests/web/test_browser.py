@@ -199,6 +199,7 @@ def test_registrar_provider_and_admin_pages_in_chinese_at_375px(
             "/registrar",
             f"/registrar/plan?learner_id={learner.learner_id}&programme={programme}",
             f"/learners/{learner.learner_id}",
+            "/keys",
         ],
         live.setup.providers[0].token: ["/provider"],
         live.setup.admin.token: ["/admin"],

@@ -30,6 +30,7 @@ router = APIRouter(include_in_schema=False)
 #: Entry types the pages may post (the bank still checks the signer's role for each).
 WEB_WRITES = {
     "actor.registered",
+    "actor.key_added",
     "learner.registered",
     "conversion.posted",
     "conversion.reversed",
