@@ -46,7 +46,7 @@ def evaluate(
     """
     programme = catalog.programme(programme_code)
     posted = summarise_posted(catalog, holdings, already_recognised)
-    credited = dict.fromkeys(posted.credited, "it is already recognised")
+    credited = dict.fromkeys(posted.credited, wording("it is already recognised"))
     bound = dict(posted.bound)
     one_per_trade: dict[str, CertificateHolding] = {}
     recognitions: list[Recognition] = []
@@ -56,8 +56,12 @@ def evaluate(
         if course.course_code in credited:
             _violate(
                 Reason.COURSE_ALREADY_CREDITED,
-                f"course {course.course_code} ({course.title}) cannot be credited twice: "
-                f"{credited[course.course_code]}",
+                wording(
+                    "course {course} ({title}) cannot be credited twice: {why}",
+                    course=course.course_code,
+                    title=course.title,
+                    why=credited[course.course_code],
+                ),
             )
         mapping = _mapping(catalog, programme, proposal, as_of)
         sources = _sources(holdings, proposal)
@@ -69,21 +73,34 @@ def evaluate(
             if previous != mapping.mapping_id:
                 _violate(
                     Reason.SOURCE_ALREADY_USED,
-                    f"holding {holding.holding_id} is used with mapping {previous} and with "
-                    f"{mapping.mapping_id}; a source serves one mapping only",
+                    wording(
+                        "holding {holding} is used with mapping {previous} and with {mapping}; "
+                        "a source serves one mapping only",
+                        holding=holding.holding_id,
+                        previous=previous,
+                        mapping=mapping.mapping_id,
+                    ),
                 )
             if isinstance(holding, CertificateHolding):
                 kept = one_per_trade.setdefault(holding.qualification_code, holding)
                 if kept.holding_id != holding.holding_id:
                     _violate(
                         Reason.SUPERSEDED,
-                        f"certificates {kept.holding_id} (level {kept.level}) and "
-                        f"{holding.holding_id} (level {holding.level}) are of the same trade "
-                        f"{holding.qualification_code}: only one certificate of a trade counts, "
-                        "the higher supersedes the lower",
+                        wording(
+                            "certificates {kept} (level {kept_level}) and {holding} (level "
+                            "{level}) are of the same trade {code}: only one certificate of a "
+                            "trade counts, the higher supersedes the lower",
+                            kept=kept.holding_id,
+                            kept_level=kept.level,
+                            holding=holding.holding_id,
+                            level=holding.level,
+                            code=holding.qualification_code,
+                        ),
                     )
-        credited[course.course_code] = (
-            f"it is already proposed from {', '.join(proposal.sources)} under {mapping.label}"
+        credited[course.course_code] = wording(
+            "it is already proposed from {sources} under {mapping}",
+            sources=", ".join(proposal.sources),
+            mapping=mapping.label,
         )
     _check_blocks(programme, blocks, recognitions, posted)
     _check_caps(programme, recognitions, one_per_trade.values(), posted)
@@ -102,11 +119,18 @@ def _check_blocks(
     if len(blocks) > 1 or posted.through_train_credits > 0:
         _violate(
             Reason.CAP_EXCEEDED,
-            f"programme {programme.code} recognises one through-train block per learner; "
-            + (
-                f"this proposes {', '.join(sorted(blocks))}"
-                if len(blocks) > 1
-                else f"{posted.through_train_credits} credits of a block are already recognised"
+            wording(
+                "programme {programme} recognises one through-train block per learner; this "
+                "proposes {blocks}",
+                programme=programme.code,
+                blocks=", ".join(sorted(blocks)),
+            )
+            if len(blocks) > 1
+            else wording(
+                "programme {programme} recognises one through-train block per learner; {credits} "
+                "credits of a block are already recognised",
+                programme=programme.code,
+                credits=posted.through_train_credits,
             ),
         )
     mapping = next(iter(blocks.values()))
@@ -115,20 +139,30 @@ def _check_blocks(
     if missing:
         _violate(
             Reason.BLOCK_INCOMPLETE,
-            f"through-train block {mapping.label} is recognised whole or not at all; "
-            f"{', '.join(missing)} missing / 直通车课程块须整体认定",
+            wording(
+                "through-train block {mapping} is recognised whole or not at all; {missing} "
+                "missing / 直通车课程块须整体认定",
+                mapping=mapping.label,
+                missing=", ".join(missing),
+            ),
         )
     lower = programme.caps.through_train_shares[0] * programme.total_credits
     if mapping.target_credits < lower:
         _violate(
             Reason.BLOCK_INCOMPLETE,
-            f"through-train block {mapping.label} carries {mapping.target_credits} credits, less "
-            f"than the {lower} (lower share) programme {programme.code} requires of a block",
+            wording(
+                "through-train block {mapping} carries {credits} credits, less than the {lower} "
+                "(lower share) programme {programme} requires of a block",
+                mapping=mapping.label,
+                credits=mapping.target_credits,
+                lower=lower,
+                programme=programme.code,
+            ),
         )
 
 
-def _violate(reason: Reason, message: str) -> NoReturn:
-    raise RuleViolation(message, code=reason.value)
+def _violate(reason: Reason, said: Wording) -> NoReturn:
+    raise RuleViolation(said.text, code=reason.value, sentence=said)
 
 
 def _course(programme: Programme, proposal: Proposal) -> Course:
@@ -136,7 +170,11 @@ def _course(programme: Programme, proposal: Proposal) -> Course:
     if course is None:
         _violate(
             Reason.NOT_IN_PROGRAMME,
-            f"course {proposal.course_code} is not part of programme {programme.code}",
+            wording(
+                "course {course} is not part of programme {programme}",
+                course=proposal.course_code,
+                programme=programme.code,
+            ),
         )
     return course
 
@@ -144,42 +182,75 @@ def _course(programme: Programme, proposal: Proposal) -> Course:
 def _mapping(catalog: Catalog, programme: Programme, proposal: Proposal, as_of: date) -> Mapping:
     versions = catalog.versions(proposal.mapping_id)
     if not versions:
-        _violate(Reason.UNKNOWN_MAPPING, f"there is no mapping {proposal.mapping_id!r}")
+        _violate(
+            Reason.UNKNOWN_MAPPING,
+            wording("there is no mapping {mapping}", mapping=repr(proposal.mapping_id)),
+        )
     mapping = catalog.mapping_in_force(proposal.mapping_id, as_of)
     if mapping is None:
-        spans = ", ".join(
-            f"v{m.version} {m.effective_from} to {m.effective_to or 'further notice'}"
-            for m in versions
-        )
+        spans = joined("{first}, {second}", [_span(m) for m in versions])
         _violate(
             Reason.MAPPING_NOT_IN_FORCE,
-            f"mapping {proposal.mapping_id} has no version in force on {as_of} ({spans})",
+            wording(
+                "mapping {mapping} has no version in force on {as_of} ({spans})",
+                mapping=proposal.mapping_id,
+                as_of=as_of,
+                spans=spans,
+            ),
         )
     if mapping.programme_code != programme.code or mapping.target(proposal.course_code) is None:
         targets = ", ".join(t.course_code for t in mapping.targets)
         _violate(
             Reason.NOT_IN_PROGRAMME,
-            f"mapping {mapping.label} recognises {targets} of programme {mapping.programme_code}, "
-            f"not course {proposal.course_code} of programme {programme.code}",
+            wording(
+                "mapping {mapping} recognises {targets} of programme {target_programme}, not "
+                "course {course} of programme {programme}",
+                mapping=mapping.label,
+                targets=targets,
+                target_programme=mapping.programme_code,
+                course=proposal.course_code,
+                programme=programme.code,
+            ),
         )
     return mapping
+
+
+def _span(mapping: Mapping) -> Wording:
+    if mapping.effective_to is None:
+        return wording(
+            "v{version} {start} to further notice",
+            version=mapping.version,
+            start=mapping.effective_from,
+        )
+    return wording(
+        "v{version} {start} to {end}",
+        version=mapping.version,
+        start=mapping.effective_from,
+        end=mapping.effective_to,
+    )
 
 
 def _sources(holdings: Holdings, proposal: Proposal) -> list[Holding]:
     if not proposal.sources:
         _violate(
-            Reason.SOURCE_MISMATCH, f"no source holding given for course {proposal.course_code}"
+            Reason.SOURCE_MISMATCH,
+            wording("no source holding given for course {course}", course=proposal.course_code),
         )
     if len(set(proposal.sources)) != len(proposal.sources):
         _violate(
             Reason.SOURCE_MISMATCH,
-            f"a source holding is listed twice for course {proposal.course_code}",
+            wording(
+                "a source holding is listed twice for course {course}", course=proposal.course_code
+            ),
         )
     sources = []
     for holding_id in proposal.sources:
         holding = holdings.get(holding_id)
         if holding is None:
-            _violate(Reason.UNKNOWN_HOLDING, f"the learner has no holding {holding_id!r}")
+            _violate(
+                Reason.UNKNOWN_HOLDING,
+                wording("the learner has no holding {holding}", holding=repr(holding_id)),
+            )
         sources.append(holding)
     return sources
 
@@ -193,13 +264,27 @@ def _recognise(
     posted: Posted,
     max_depth: int,
 ) -> Recognition:
-    where = f"course {course.course_code} under mapping {mapping.label}"
+    def where(detail: Wording) -> Wording:
+        return wording(
+            "course {course} under mapping {mapping}: {detail}",
+            course=course.course_code,
+            mapping=mapping.label,
+            detail=detail,
+        )
+
     ids = tuple(sorted(h.holding_id for h in sources))
     what_if = any(h.what_if for h in sources)
     if mapping.mode is Mode.CREDIT_RECOGNITION:
         credit = sources[0]
         if len(sources) != 1 or not isinstance(credit, CreditHolding):
-            _violate(Reason.SOURCE_MISMATCH, f"{where} takes exactly one course credit")
+            _violate(
+                Reason.SOURCE_MISMATCH,
+                wording(
+                    "course {course} under mapping {mapping} takes exactly one course credit",
+                    course=course.course_code,
+                    mapping=mapping.label,
+                ),
+            )
         chains = [
             chain
             for chain in catalog.graph.articulation_chains(
@@ -210,14 +295,20 @@ def _recognise(
         if not chains:
             _violate(
                 Reason.SOURCE_MISMATCH,
-                f"{where}: credit in {credit.institution}:{credit.course_code} does not lead to "
-                f"this mapping through recognised courses",
+                where(
+                    wording(
+                        "credit in {institution}:{course} does not lead to this mapping through "
+                        "recognised courses",
+                        institution=credit.institution,
+                        course=credit.course_code,
+                    )
+                ),
             )
         chain, refusal = best_chain(chains, credit, as_of, posted)
         if chain is None:
             _violate(
                 refusal.reason if refusal else Reason.SOURCE_MISMATCH,
-                f"{where}: {refusal.message if refusal else 'no admissible chain'}",
+                where(refusal.wording if refusal else wording("no admissible chain")),
             )
         rule = "grade-threshold" if len(chain) == 1 else "articulation"
         path = chain_path(chain)
@@ -233,10 +324,18 @@ def _recognise(
     else:
         certificates = [h for h in sources if isinstance(h, CertificateHolding)]
         if len(certificates) != len(sources):
-            _violate(Reason.SOURCE_MISMATCH, f"{where} takes certificates, not course credits")
+            _violate(
+                Reason.SOURCE_MISMATCH,
+                wording(
+                    "course {course} under mapping {mapping} takes certificates, not course "
+                    "credits",
+                    course=course.course_code,
+                    mapping=mapping.label,
+                ),
+            )
         refusal = certificate_set_refusal(mapping, certificates, as_of, posted)
         if refusal is not None:
-            _violate(refusal.reason, f"{where}: {refusal.message}")
+            _violate(refusal.reason, where(refusal.wording))
         rule = _certificate_rule(mapping, certificates, posted)
         first = certificates[0]
         path = catalog.graph.qualification_path(
@@ -268,6 +367,13 @@ def _recognise(
         what_if=what_if,
     )
 
+
+#: A cap's name in a sentence (its code with spaces, as the API always printed it).
+CAP_NAMES = {
+    "recognised-credits": wording("recognised credits"),
+    "certificates": wording("certificates"),
+    "through-train-credits": wording("through-train credits"),
+}
 
 #: The mode's code as the English text (as the API always printed it), a message id for the pages.
 MODE_NAMES = {
@@ -348,6 +454,12 @@ def _check_caps(
         if added[use.name] and use.exceeded:
             _violate(
                 Reason.CAP_EXCEEDED,
-                f"programme {programme.code} allows at most {use.limit} {use.name.replace('-', ' ')}"
-                f" through recognition; this would bring it to {use.used}",
+                wording(
+                    "programme {programme} allows at most {limit} {cap} through recognition; "
+                    "this would bring it to {used}",
+                    programme=programme.code,
+                    limit=use.limit,
+                    cap=CAP_NAMES[use.name],
+                    used=use.used,
+                ),
             )

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 import string
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
+from creditbank import mapping
+from creditbank.client.signer import EntrySigner
+from creditbank.ledger.keys import load_private_key
 from creditbank.web.i18n import load_translations
 from creditbank.web.messages import used_messages
 from tests.web.conftest import LiveDemo
@@ -85,3 +90,58 @@ def test_every_planner_sentence_keeps_its_fields_in_chinese() -> None:
         english = {name for _, name, _, _ in fields.parse(template) if name}
         chinese = {name for _, name, _, _ in fields.parse(translated) if name}
         assert english == chinese, template
+
+
+def test_a_rule_refusal_of_a_posted_conversion_reads_in_chinese_on_the_pages(
+    live: LiveDemo,
+) -> None:
+    """The same refused entry: Chinese through the pages' write route, English through the API."""
+    registrar = live.setup.registrars[0]
+    learner = live.setup.learners[0]
+    signer = EntrySigner(
+        registrar.actor_id, load_private_key(registrar.private_key_path, passphrase=None)
+    )
+
+    def refused() -> dict[str, object]:
+        return signer.sign(
+            "conversion.posted",
+            {
+                "v": 1,
+                "conversion_id": f"CV-{secrets.token_hex(4).upper()}",
+                "learner_id": learner.learner_id,
+                "programme_code": live.setup.programmes[learner.learner_id],
+                "as_of": live.bank.clock().date().isoformat(),
+                "recognitions": [
+                    {"course_code": "NO-SUCH", "credits": "3", "mapping_id": "M", "sources": ["x"]}
+                ],
+            },
+        ).to_json()
+
+    with _signed_in(live, registrar.token) as client:
+        csrf = client.cookies["cb_csrf"]
+        page = client.post("/web/entries", json=refused(), headers={"X-CSRF-Token": csrf})
+    with httpx.Client(base_url=live.url, timeout=30) as api:
+        plain = api.post(
+            "/v1/conversions",
+            json=refused(),
+            headers={"Authorization": f"Bearer {registrar.token}"},
+        )
+    assert page.status_code == plain.status_code == 409
+    assert page.json()["code"] == plain.json()["code"] == "not-in-programme"
+    assert "NO-SUCH" in page.json()["detail"] and _HAN.search(page.json()["detail"])
+    assert not _ENGLISH.search(page.json()["detail"]), page.json()["detail"]
+    assert plain.json()["detail"].startswith("course NO-SUCH is not part of programme")
+
+
+def test_every_wording_in_the_mapping_code_is_extracted_for_the_catalog() -> None:
+    """Each ``wording("...")`` / ``joined("...")`` literal reaches the catalog extraction."""
+    source = "\n".join(
+        path.read_text()
+        for path in Path(mapping.__file__).parent.glob("*.py")
+        if path.name != "wording.py"  # defines them, and shows one in its docstring
+    )
+    literals = re.findall(r'\b(?:wording|joined)\(\s*"((?:[^"\\]|\\.)*)"', source)
+    assert len(literals) > 60
+    extracted = used_messages()
+    missing = [text for text in literals if not any(m.startswith(text) for m in extracted)]
+    assert missing == []

@@ -20,7 +20,13 @@ from creditbank.accounts.identity import Identity
 from creditbank.accounts.kinds import KINDS
 from creditbank.api.schemas import LearnerRegistrationIn, SignedEntryIn
 from creditbank.api.submission import WriterDep, submit_signed
-from creditbank.errors import CreditbankError, InputError, NotFoundError, PermissionDenied
+from creditbank.errors import (
+    CreditbankError,
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+    RuleViolation,
+)
 from creditbank.mapping import Plan
 from creditbank.web.page import Page, PageDep
 from creditbank.web.plan_text import plan_json
@@ -153,7 +159,13 @@ async def post_entry(page: PageDep, request: Request, writer: WriterDep) -> Resp
     # The pages post every kind here; the kind's own route would carry these ids in its path.
     body = payload.entry.body if isinstance(payload.entry.body, dict) else {}
     path = {name: str(body.get(name, "")) for name in kind.path_fields}
-    receipt = await submit_signed(
-        writer, page.principal, payload, kind=kind, path=path, identity=identity
-    )
+    try:
+        receipt = await submit_signed(
+            writer, page.principal, payload, kind=kind, path=path, identity=identity
+        )
+    except RuleViolation as exc:
+        # The planner's rules say why in a sentence the page can translate (the API says English).
+        if exc.sentence is None:
+            raise
+        raise RuleViolation(exc.sentence.render(page.t.gettext), code=exc.code) from None
     return JSONResponse(receipt.model_dump(mode="json"), status_code=201)
