@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import Decimal
-from typing import NoReturn
 
-from creditbank.errors import RuleViolation
+from creditbank.mapping.bounds import check_blocks, check_caps, violate
 from creditbank.mapping.catalog import Catalog
 from creditbank.mapping.courses import Course, Programme
+from creditbank.mapping.explanations import MODE_NAMES, certificate_met, version_span
 from creditbank.mapping.graph import DEFAULT_MAX_DEPTH, chain_path
 from creditbank.mapping.holdings import CertificateHolding, CreditHolding, Holding, Holdings
-from creditbank.mapping.mappings import Mapping, Mode, QualificationRequirement
+from creditbank.mapping.mappings import Mapping, Mode
 from creditbank.mapping.options import best_chain, certificate_set_refusal
 from creditbank.mapping.outcome import Proposal, Recognition
 from creditbank.mapping.posted import Posted, PostedRecognition, summarise_posted
-from creditbank.mapping.rules import Reason, cap_usage
+from creditbank.mapping.rules import Reason
 from creditbank.mapping.wording import Wording, joined, wording
 
 __all__ = ["evaluate"]
@@ -54,7 +53,7 @@ def evaluate(
     for proposal in proposed:
         course = _course(programme, proposal)
         if course.course_code in credited:
-            _violate(
+            violate(
                 Reason.COURSE_ALREADY_CREDITED,
                 wording(
                     "course {course} ({title}) cannot be credited twice: {why}",
@@ -71,7 +70,7 @@ def evaluate(
         for holding in sources:
             previous = bound.setdefault(holding.holding_id, mapping.mapping_id)
             if previous != mapping.mapping_id:
-                _violate(
+                violate(
                     Reason.SOURCE_ALREADY_USED,
                     wording(
                         "holding {holding} is used with mapping {previous} and with {mapping}; "
@@ -84,7 +83,7 @@ def evaluate(
             if isinstance(holding, CertificateHolding):
                 kept = one_per_trade.setdefault(holding.qualification_code, holding)
                 if kept.holding_id != holding.holding_id:
-                    _violate(
+                    violate(
                         Reason.SUPERSEDED,
                         wording(
                             "certificates {kept} (level {kept_level}) and {holding} (level "
@@ -102,73 +101,15 @@ def evaluate(
             sources=", ".join(proposal.sources),
             mapping=mapping.label,
         )
-    _check_blocks(programme, blocks, recognitions, posted)
-    _check_caps(programme, recognitions, one_per_trade.values(), posted)
+    check_blocks(programme, blocks, recognitions, posted)
+    check_caps(programme, recognitions, one_per_trade.values(), posted)
     return recognitions
-
-
-def _check_blocks(
-    programme: Programme,
-    blocks: dict[str, Mapping],
-    recognitions: Sequence[Recognition],
-    posted: Posted,
-) -> None:
-    """A through-train block (直通车) is recognised whole, once, within the programme's bounds."""
-    if not blocks:
-        return
-    if len(blocks) > 1 or posted.through_train_credits > 0:
-        _violate(
-            Reason.CAP_EXCEEDED,
-            wording(
-                "programme {programme} recognises one through-train block per learner; this "
-                "proposes {blocks}",
-                programme=programme.code,
-                blocks=", ".join(sorted(blocks)),
-            )
-            if len(blocks) > 1
-            else wording(
-                "programme {programme} recognises one through-train block per learner; {credits} "
-                "credits of a block are already recognised",
-                programme=programme.code,
-                credits=posted.through_train_credits,
-            ),
-        )
-    mapping = next(iter(blocks.values()))
-    got = {r.course.course_code for r in recognitions if r.mapping_id == mapping.mapping_id}
-    missing = [t.course_code for t in mapping.targets if t.course_code not in got]
-    if missing:
-        _violate(
-            Reason.BLOCK_INCOMPLETE,
-            wording(
-                "through-train block {mapping} is recognised whole or not at all; {missing} "
-                "missing / 直通车课程块须整体认定",
-                mapping=mapping.label,
-                missing=", ".join(missing),
-            ),
-        )
-    lower = programme.caps.through_train_shares[0] * programme.total_credits
-    if mapping.target_credits < lower:
-        _violate(
-            Reason.BLOCK_INCOMPLETE,
-            wording(
-                "through-train block {mapping} carries {credits} credits, less than the {lower} "
-                "(lower share) programme {programme} requires of a block",
-                mapping=mapping.label,
-                credits=mapping.target_credits,
-                lower=lower,
-                programme=programme.code,
-            ),
-        )
-
-
-def _violate(reason: Reason, said: Wording) -> NoReturn:
-    raise RuleViolation(said.text, code=reason.value, sentence=said)
 
 
 def _course(programme: Programme, proposal: Proposal) -> Course:
     course = programme.course(proposal.course_code)
     if course is None:
-        _violate(
+        violate(
             Reason.NOT_IN_PROGRAMME,
             wording(
                 "course {course} is not part of programme {programme}",
@@ -182,14 +123,14 @@ def _course(programme: Programme, proposal: Proposal) -> Course:
 def _mapping(catalog: Catalog, programme: Programme, proposal: Proposal, as_of: date) -> Mapping:
     versions = catalog.versions(proposal.mapping_id)
     if not versions:
-        _violate(
+        violate(
             Reason.UNKNOWN_MAPPING,
             wording("there is no mapping {mapping}", mapping=repr(proposal.mapping_id)),
         )
     mapping = catalog.mapping_in_force(proposal.mapping_id, as_of)
     if mapping is None:
-        spans = joined("{first}, {second}", [_span(m) for m in versions])
-        _violate(
+        spans = joined("{first}, {second}", [version_span(m) for m in versions])
+        violate(
             Reason.MAPPING_NOT_IN_FORCE,
             wording(
                 "mapping {mapping} has no version in force on {as_of} ({spans})",
@@ -200,7 +141,7 @@ def _mapping(catalog: Catalog, programme: Programme, proposal: Proposal, as_of: 
         )
     if mapping.programme_code != programme.code or mapping.target(proposal.course_code) is None:
         targets = ", ".join(t.course_code for t in mapping.targets)
-        _violate(
+        violate(
             Reason.NOT_IN_PROGRAMME,
             wording(
                 "mapping {mapping} recognises {targets} of programme {target_programme}, not "
@@ -215,29 +156,14 @@ def _mapping(catalog: Catalog, programme: Programme, proposal: Proposal, as_of: 
     return mapping
 
 
-def _span(mapping: Mapping) -> Wording:
-    if mapping.effective_to is None:
-        return wording(
-            "v{version} {start} to further notice",
-            version=mapping.version,
-            start=mapping.effective_from,
-        )
-    return wording(
-        "v{version} {start} to {end}",
-        version=mapping.version,
-        start=mapping.effective_from,
-        end=mapping.effective_to,
-    )
-
-
 def _sources(holdings: Holdings, proposal: Proposal) -> list[Holding]:
     if not proposal.sources:
-        _violate(
+        violate(
             Reason.SOURCE_MISMATCH,
             wording("no source holding given for course {course}", course=proposal.course_code),
         )
     if len(set(proposal.sources)) != len(proposal.sources):
-        _violate(
+        violate(
             Reason.SOURCE_MISMATCH,
             wording(
                 "a source holding is listed twice for course {course}", course=proposal.course_code
@@ -247,7 +173,7 @@ def _sources(holdings: Holdings, proposal: Proposal) -> list[Holding]:
     for holding_id in proposal.sources:
         holding = holdings.get(holding_id)
         if holding is None:
-            _violate(
+            violate(
                 Reason.UNKNOWN_HOLDING,
                 wording("the learner has no holding {holding}", holding=repr(holding_id)),
             )
@@ -277,7 +203,7 @@ def _recognise(
     if mapping.mode is Mode.CREDIT_RECOGNITION:
         credit = sources[0]
         if len(sources) != 1 or not isinstance(credit, CreditHolding):
-            _violate(
+            violate(
                 Reason.SOURCE_MISMATCH,
                 wording(
                     "course {course} under mapping {mapping} takes exactly one course credit",
@@ -293,7 +219,7 @@ def _recognise(
             if chain[-1].mapping == mapping
         ]
         if not chains:
-            _violate(
+            violate(
                 Reason.SOURCE_MISMATCH,
                 where(
                     wording(
@@ -306,7 +232,7 @@ def _recognise(
             )
         chain, refusal = best_chain(chains, credit, as_of, posted)
         if chain is None:
-            _violate(
+            violate(
                 refusal.reason if refusal else Reason.SOURCE_MISMATCH,
                 where(refusal.wording if refusal else wording("no admissible chain")),
             )
@@ -324,7 +250,7 @@ def _recognise(
     else:
         certificates = [h for h in sources if isinstance(h, CertificateHolding)]
         if len(certificates) != len(sources):
-            _violate(
+            violate(
                 Reason.SOURCE_MISMATCH,
                 wording(
                     "course {course} under mapping {mapping} takes certificates, not course "
@@ -335,7 +261,7 @@ def _recognise(
             )
         refusal = certificate_set_refusal(mapping, certificates, as_of, posted)
         if refusal is not None:
-            _violate(refusal.reason, where(refusal.wording))
+            violate(refusal.reason, where(refusal.wording))
         rule = _certificate_rule(mapping, certificates, posted)
         first = certificates[0]
         path = catalog.graph.qualification_path(
@@ -344,7 +270,7 @@ def _recognise(
         explanation = joined(
             "{first}; {second}",
             [
-                _certificate_met(r, c, mapping, as_of)
+                certificate_met(r, c, mapping, as_of)
                 for r, c in zip(
                     mapping.qualification_requirements,
                     sorted(certificates, key=lambda c: _position(mapping, c)),
@@ -368,49 +294,6 @@ def _recognise(
     )
 
 
-#: A cap's name in a sentence (its code with spaces, as the API always printed it).
-CAP_NAMES = {
-    "recognised-credits": wording("recognised credits"),
-    "certificates": wording("certificates"),
-    "through-train-credits": wording("through-train credits"),
-}
-
-#: The mode's code as the English text (as the API always printed it), a message id for the pages.
-MODE_NAMES = {
-    Mode.CERTIFICATE_RECOGNITION: wording("certificate_recognition"),
-    Mode.THROUGH_TRAIN: wording("through_train"),
-    Mode.CREDIT_RECOGNITION: wording("credit_recognition"),
-    Mode.COURSE_RESTRUCTURING: wording("course_restructuring"),
-}
-
-
-def _certificate_met(
-    requirement: QualificationRequirement,
-    certificate: CertificateHolding,
-    mapping: Mapping,
-    as_of: date,
-) -> Wording:
-    if mapping.valid_years:
-        return wording(
-            "{name} ({code}) level {level} meets level {min_level}, issued {issued}, valid "
-            "{years} years",
-            name=requirement.name,
-            code=requirement.code,
-            level=certificate.level,
-            min_level=requirement.min_level,
-            issued=certificate.issued_for(as_of),
-            years=mapping.valid_years,
-        )
-    return wording(
-        "{name} ({code}) level {level} meets level {min_level}, issued {issued}",
-        name=requirement.name,
-        code=requirement.code,
-        level=certificate.level,
-        min_level=requirement.min_level,
-        issued=certificate.issued_for(as_of),
-    )
-
-
 def _position(mapping: Mapping, certificate: CertificateHolding) -> int:
     codes = [r.code for r in mapping.qualification_requirements]
     return codes.index(certificate.qualification_code)
@@ -426,40 +309,3 @@ def _certificate_rule(
     if any(e.holding_id != certificate.holding_id for e in earlier):
         return "top-up"
     return "level-threshold"
-
-
-def _check_caps(
-    programme: Programme,
-    recognitions: Sequence[Recognition],
-    certificates: Iterable[CertificateHolding],
-    posted: Posted,
-) -> None:
-    """A cap binds only the quantity the proposal adds to (new credits, new certificates...)."""
-    new_credits = sum((r.credits for r in recognitions), Decimal(0))
-    new_through_train = sum(
-        (r.credits for r in recognitions if r.mode is Mode.THROUGH_TRAIN), Decimal(0)
-    )
-    new_certificates = {c.holding_id for c in certificates} - posted.certificate_ids
-    added = {
-        "recognised-credits": new_credits > 0,
-        "certificates": bool(new_certificates),
-        "through-train-credits": new_through_train > 0,
-    }
-    for use in cap_usage(
-        programme,
-        credits=posted.credits + new_credits,
-        certificates=len(posted.certificate_ids) + len(new_certificates),
-        through_train_credits=posted.through_train_credits + new_through_train,
-    ):
-        if added[use.name] and use.exceeded:
-            _violate(
-                Reason.CAP_EXCEEDED,
-                wording(
-                    "programme {programme} allows at most {limit} {cap} through recognition; "
-                    "this would bring it to {used}",
-                    programme=programme.code,
-                    limit=use.limit,
-                    cap=CAP_NAMES[use.name],
-                    used=use.used,
-                ),
-            )
