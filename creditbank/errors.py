@@ -57,13 +57,16 @@ __all__ = [
     "PermissionDenied",
     "ProofError",
     "RuleViolation",
+    "Sentence",
     "SignatureError",
     "StorageError",
     "TamperError",
     "VerificationError",
 ]
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 class CreditbankError(Exception):
@@ -184,15 +187,29 @@ class DuplicateNonceError(ConflictError):
     """The actor already used this nonce; a retried request must not append twice."""
 
 
+class Sentence(Protocol):
+    """A message a page may translate (``creditbank.mapping.wording.Wording``)."""
+
+    def render(self, translate: Callable[[str], str] = ...) -> str: ...
+
+
 class RuleViolation(ConflictError):
-    """A domain rule refuses the entry. ``code`` is a stable machine-readable reason."""
+    """A domain rule refuses the entry. ``code`` is a stable machine-readable reason.
+
+    ``sentence`` (optional) is the same message as a message id and parameters, so the web pages
+    can show it in the page's language; the message itself stays English for the API and the CLI.
+    """
 
     code: str = "rule-violation"
+    sentence: Sentence | None = None
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, sentence: Sentence | None = None
+    ) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
+        self.sentence = sentence
 
 
 # --- who is asking ----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from creditbank.mapping.holdings import CertificateHolding, CreditHolding, Holdi
 from creditbank.mapping.mappings import Mapping, Mode
 from creditbank.mapping.posted import Posted, binding_refusal
 from creditbank.mapping.rules import Reason, Refusal, Stage, certificate_refusal, credit_refusal
+from creditbank.mapping.wording import Wording, joined, wording
 
 __all__ = ["Candidates", "Option", "best_chain", "candidate_options", "certificate_set_refusal"]
 
@@ -88,16 +89,26 @@ def certificate_set_refusal(
         if holding.qualification_code not in requirements:
             return Refusal(
                 Reason.SOURCE_MISMATCH,
-                f"mapping {mapping.label} does not take a {holding.qualification_code} "
-                f"certificate (holding {holding.holding_id}); it takes "
-                f"{', '.join(sorted(requirements))}",
+                wording(
+                    "mapping {mapping} does not take a {code} certificate (holding {holding}); "
+                    "it takes {codes}",
+                    mapping=mapping.label,
+                    code=holding.qualification_code,
+                    holding=holding.holding_id,
+                    codes=", ".join(sorted(requirements)),
+                ),
                 Stage.PROGRAMME,
             )
         if holding.qualification_code in given:
             return Refusal(
                 Reason.SOURCE_MISMATCH,
-                f"mapping {mapping.label} takes one {holding.qualification_code} certificate, "
-                f"got {given[holding.qualification_code].holding_id} and {holding.holding_id}",
+                wording(
+                    "mapping {mapping} takes one {code} certificate, got {first} and {second}",
+                    mapping=mapping.label,
+                    code=holding.qualification_code,
+                    first=given[holding.qualification_code].holding_id,
+                    second=holding.holding_id,
+                ),
                 Stage.PROGRAMME,
             )
         given[holding.qualification_code] = holding
@@ -106,8 +117,14 @@ def certificate_set_refusal(
         if holding_or_none is None:
             return Refusal(
                 Reason.REQUIREMENT_INCOMPLETE,
-                f"mapping {mapping.label} needs a {requirement.name} ({code}) certificate at level "
-                f"{requirement.min_level} or better as well; none was given",
+                wording(
+                    "mapping {mapping} needs a {name} ({code}) certificate at level {min_level} "
+                    "or better as well; none was given",
+                    mapping=mapping.label,
+                    name=requirement.name,
+                    code=code,
+                    min_level=requirement.min_level,
+                ),
                 Stage.COMPANIONS,
             )
         refusal = certificate_refusal(holding_or_none, requirement, mapping, as_of)
@@ -160,7 +177,10 @@ def candidate_options(
                     holding,
                     Refusal(
                         Reason.COURSE_ALREADY_CREDITED,
-                        f"every course of mapping {mapping.label} is already recognised",
+                        wording(
+                            "every course of mapping {mapping} is already recognised",
+                            mapping=mapping.label,
+                        ),
                         Stage.ALLOCATION,
                     ),
                 )
@@ -269,7 +289,12 @@ class _Refusals:
 
     def incomplete(self, mapping: Mapping, eligible: list[list[CertificateHolding]]) -> None:
         missing = [
-            f"{r.name} ({r.code}) level {r.min_level} or better"
+            wording(
+                "{name} ({code}) level {min_level} or better",
+                name=r.name,
+                code=r.code,
+                min_level=r.min_level,
+            )
             for r, admitted in zip(mapping.qualification_requirements, eligible, strict=True)
             if not admitted
         ]
@@ -279,8 +304,12 @@ class _Refusals:
                     holding,
                     Refusal(
                         Reason.REQUIREMENT_INCOMPLETE,
-                        f"mapping {mapping.label} needs this certificate together with "
-                        f"{' and '.join(missing)}, which is not held (or not eligible)",
+                        wording(
+                            "mapping {mapping} needs this certificate together with {missing}, "
+                            "which is not held (or not eligible)",
+                            mapping=mapping.label,
+                            missing=joined("{first} and {second}", missing),
+                        ),
                         Stage.COMPANIONS,
                     ),
                 )
@@ -298,13 +327,22 @@ class _Refusals:
                     else holding.holding_id
                 )
                 elsewhere = sorted(self.other_programmes.get(source, ()))
-                where = f"; its mappings lead to {', '.join(elsewhere)}" if elsewhere else ""
-                refusal = Refusal(
-                    Reason.NO_MAPPING,
-                    f"no mapping converts {_describe(holding)} into programme "
-                    f"{self.programme.code}{where}",
-                    Stage.PROGRAMME,
+                said = (
+                    wording(
+                        "no mapping converts {holding} into programme {programme}; its mappings "
+                        "lead to {elsewhere}",
+                        holding=_describe(holding),
+                        programme=self.programme.code,
+                        elsewhere=", ".join(elsewhere),
+                    )
+                    if elsewhere
+                    else wording(
+                        "no mapping converts {holding} into programme {programme}",
+                        holding=_describe(holding),
+                        programme=self.programme.code,
+                    )
                 )
+                refusal = Refusal(Reason.NO_MAPPING, said, Stage.PROGRAMME)
             refusals[holding.holding_id] = refusal
         return refusals
 
@@ -314,21 +352,33 @@ def _block_taken(mapping: Mapping, posted: Posted) -> Refusal:
     if posted.through_train_credits > 0:
         return Refusal(
             Reason.CAP_EXCEEDED,
-            f"a through-train block is already recognised ({posted.through_train_credits} "
-            f"credits); a programme recognises one block per learner, so {mapping.label} cannot",
+            wording(
+                "a through-train block is already recognised ({credits} credits); a programme "
+                "recognises one block per learner, so {mapping} cannot",
+                credits=posted.through_train_credits,
+                mapping=mapping.label,
+            ),
             Stage.ALLOCATION,
             cap="through-train-credits",
         )
     taken = [t.course_code for t in mapping.targets if t.course_code in posted.credited]
     return Refusal(
         Reason.BLOCK_INCOMPLETE,
-        f"through-train block {mapping.label} is recognised whole, and {', '.join(taken)} "
-        "is already recognised otherwise",
+        wording(
+            "through-train block {mapping} is recognised whole, and {courses} is already "
+            "recognised otherwise",
+            mapping=mapping.label,
+            courses=", ".join(taken),
+        ),
         Stage.ALLOCATION,
     )
 
 
-def _describe(holding: Holding) -> str:
+def _describe(holding: Holding) -> Wording:
     if isinstance(holding, CertificateHolding):
-        return f"a {holding.qualification_code} certificate"
-    return f"credit in {holding.institution}:{holding.course_code}"
+        return wording("a {code} certificate", code=holding.qualification_code)
+    return wording(
+        "credit in {institution}:{course}",
+        institution=holding.institution,
+        course=holding.course_code,
+    )

@@ -17,6 +17,7 @@ from creditbank.mapping.mappings import Mode
 from creditbank.mapping.posted import PostedRecognition
 from creditbank.mapping.rules import CapUse, Reason
 from creditbank.mapping.values import format_decimal
+from creditbank.mapping.wording import Wording
 
 __all__ = ["Plan", "Proposal", "Recognition", "UnusedHolding"]
 
@@ -48,9 +49,15 @@ class Recognition:
     version: int
     mode: Mode
     rule: str
-    explanation: str
+    #: the explanation as a sentence (message id and parameters; the pages translate it)
+    wording: Wording
     path: tuple[PathStep, ...]
     what_if: bool = False
+
+    @property
+    def explanation(self) -> str:
+        """The explanation in English (API, CLI)."""
+        return self.wording.text
 
     @property
     def course_code(self) -> str:
@@ -87,8 +94,13 @@ class UnusedHolding:
 
     holding_id: str
     reason: Reason
-    message: str
+    wording: Wording
     what_if: bool = False
+
+    @property
+    def message(self) -> str:
+        """Why, in English (API, CLI)."""
+        return self.wording.text
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -36,6 +36,7 @@ from creditbank.mapping.rules import (
     credit_cap,
     through_train_cap,
 )
+from creditbank.mapping.wording import Wording, wording
 
 __all__ = ["plan"]
 
@@ -138,7 +139,7 @@ def _unused(
         if refusal.cap is not None:
             blocked.add(refusal.cap)
         unused.append(
-            UnusedHolding(holding.holding_id, refusal.reason, refusal.message, holding.what_if)
+            UnusedHolding(holding.holding_id, refusal.reason, refusal.wording, holding.what_if)
         )
     return unused, blocked
 
@@ -173,24 +174,37 @@ def _why_not_chosen(
             if other is not None:
                 return Refusal(
                     Reason.SUPERSEDED,
-                    f"only one certificate of trade {certificate.qualification_code} counts and "
-                    f"certificate {other.holding_id} (level {other.level}) is used",
+                    wording(
+                        "only one certificate of trade {code} counts and certificate {other} "
+                        "(level {level}) is used",
+                        code=certificate.qualification_code,
+                        other=other.holding_id,
+                        level=other.level,
+                    ),
                     Stage.ALLOCATION,
                 )
         for partner in option.holdings:
             if partner.holding_id in used:
                 return Refusal(
                     Reason.SOURCE_ALREADY_USED,
-                    f"mapping {option.mapping.label} also needs {partner.holding_id}, which is "
-                    f"used with mapping {used[partner.holding_id].mapping.label}",
+                    wording(
+                        "mapping {mapping} also needs {partner}, which is used with mapping "
+                        "{other}",
+                        mapping=option.mapping.label,
+                        partner=partner.holding_id,
+                        other=used[partner.holding_id].mapping.label,
+                    ),
                     Stage.ALLOCATION,
                 )
         free = [c for c in option.courses if c.course_code not in credited]
         if not free:
             return Refusal(
                 Reason.COURSE_ALREADY_CREDITED,
-                f"the courses of mapping {option.mapping.label} "
-                f"({', '.join(c.course_code for c in option.courses)}) are credited already",
+                wording(
+                    "the courses of mapping {mapping} ({courses}) are credited already",
+                    mapping=option.mapping.label,
+                    courses=", ".join(c.course_code for c in option.courses),
+                ),
                 Stage.ALLOCATION,
             )
         smallest = (  # a through-train block adds all of its credits or none
@@ -200,18 +214,22 @@ def _why_not_chosen(
         )
         limit = credit_cap(programme)
         if limit is not None and posted.credits + new_credits + smallest > limit:
-            return _cap("recognised-credits", f"{limit} credits", option)
+            return _cap("recognised-credits", wording("{limit} credits", limit=limit), option)
         added = [c for c in option.certificates if c.holding_id not in certificates_used]
         most = programme.caps.max_certificates
         if most is not None and added and len(certificates_used) + len(added) > most:
-            return _cap("certificates", f"{most} certificates", option)
+            return _cap("certificates", wording("{most} certificates", most=most), option)
         limit = through_train_cap(programme)
         if (
             option.mapping.mode is Mode.THROUGH_TRAIN
             and limit is not None
             and posted.through_train_credits + new_through_train + smallest > limit
         ):
-            return _cap("through-train-credits", f"{limit} through-train credits", option)
+            return _cap(
+                "through-train-credits",
+                wording("{limit} through-train credits", limit=limit),
+                option,
+            )
         raise RuntimeError(  # pragma: no cover - contradicts optimality
             f"option {option.mapping.label} could still add credit; the allocation is not optimal"
         )
@@ -231,23 +249,35 @@ def _block_blocker(
     """Why a through-train block stays out: another block is used, or part of it is credited."""
     other = next((b for b in blocks if b.mapping.label != option.mapping.label), None)
     if other is not None:
-        return _cap("through-train-credits", f"one block ({other.mapping.label} is used)", option)
+        return _cap(
+            "through-train-credits",
+            wording("one block ({mapping} is used)", mapping=other.mapping.label),
+            option,
+        )
     taken = sorted(option.course_codes & credited)
     if taken:
         return Refusal(
             Reason.BLOCK_INCOMPLETE,
-            f"through-train block {option.mapping.label} is recognised whole, and "
-            f"{', '.join(taken)} credit more through other mappings",
+            wording(
+                "through-train block {mapping} is recognised whole, and {courses} credit more "
+                "through other mappings",
+                mapping=option.mapping.label,
+                courses=", ".join(taken),
+            ),
             Stage.ALLOCATION,
         )
     return None
 
 
-def _cap(name: str, what: str, option: Option) -> Refusal:
+def _cap(name: str, what: Wording, option: Option) -> Refusal:
     return Refusal(
         Reason.CAP_EXCEEDED,
-        f"the programme allows at most {what} through recognition, so mapping "
-        f"{option.mapping.label} cannot add more",
+        wording(
+            "the programme allows at most {what} through recognition, so mapping {mapping} "
+            "cannot add more",
+            what=what,
+            mapping=option.mapping.label,
+        ),
         Stage.ALLOCATION,
         cap=name,
     )

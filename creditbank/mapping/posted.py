@@ -18,6 +18,7 @@ from creditbank.mapping.catalog import Catalog
 from creditbank.mapping.holdings import CertificateHolding, Holding, Holdings
 from creditbank.mapping.mappings import CERTIFICATE_MODES, Mapping, Mode
 from creditbank.mapping.rules import Reason, Refusal, Stage
+from creditbank.mapping.wording import wording
 
 __all__ = ["Posted", "PostedRecognition", "binding_refusal", "summarise_posted"]
 
@@ -93,8 +94,13 @@ def binding_refusal(holding: Holding, mapping: Mapping, posted: Posted) -> Refus
         if bound_to != mapping.mapping_id:
             return Refusal(
                 Reason.SOURCE_ALREADY_USED,
-                f"holding {holding.holding_id} was already used with mapping {bound_to}; a "
-                f"source serves only the mapping it was used with, not {mapping.mapping_id}",
+                wording(
+                    "holding {holding} was already used with mapping {bound}; a source serves "
+                    "only the mapping it was used with, not {mapping}",
+                    holding=holding.holding_id,
+                    bound=bound_to,
+                    mapping=mapping.mapping_id,
+                ),
                 Stage.ALLOCATION,
             )
         return None
@@ -103,9 +109,15 @@ def binding_refusal(holding: Holding, mapping: Mapping, posted: Posted) -> Refus
             if earlier.level <= holding.level:
                 return Refusal(
                     Reason.SUPERSEDED,
-                    f"certificate {holding.holding_id} (level {holding.level}) cannot top up "
-                    f"certificate {earlier.holding_id} (level {earlier.level}) already used for "
-                    f"this trade: only a higher level tops up, levels never stack",
+                    wording(
+                        "certificate {holding} (level {level}) cannot top up certificate "
+                        "{earlier} (level {earlier_level}) already used for this trade: only a "
+                        "higher level tops up, levels never stack",
+                        holding=holding.holding_id,
+                        level=holding.level,
+                        earlier=earlier.holding_id,
+                        earlier_level=earlier.level,
+                    ),
                     Stage.ALLOCATION,
                 )
     return None

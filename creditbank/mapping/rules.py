@@ -27,6 +27,7 @@ from enum import IntEnum, StrEnum
 from creditbank.mapping.courses import Programme
 from creditbank.mapping.holdings import CertificateHolding, CreditHolding
 from creditbank.mapping.mappings import CourseRequirement, Mapping, QualificationRequirement
+from creditbank.mapping.wording import Wording, wording
 
 __all__ = [
     "CapUse",
@@ -84,10 +85,16 @@ class Stage(IntEnum):
 @dataclass(frozen=True)
 class Refusal:
     reason: Reason
-    message: str
+    #: the sentence, as a message id and parameters (the pages translate it)
+    wording: Wording
     stage: Stage
     #: for ``cap-exceeded``: which cap (``recognised-credits``, ``certificates``...)
     cap: str | None = None
+
+    @property
+    def message(self) -> str:
+        """The sentence in English (API, CLI)."""
+        return self.wording.text
 
 
 def level_satisfies(level: int, min_level: int) -> bool:
@@ -130,13 +137,22 @@ def supersedes(higher: CertificateHolding, lower: CertificateHolding) -> bool:
 def _in_force_refusal(mapping: Mapping, as_of: date) -> Refusal | None:
     if mapping_in_force(mapping, as_of):
         return None
-    until = mapping.effective_to.isoformat() if mapping.effective_to else "further notice"
-    return Refusal(
-        Reason.MAPPING_NOT_IN_FORCE,
-        f"mapping {mapping.label} is in force from {mapping.effective_from} until {until}, "
-        f"not on {as_of}",
-        Stage.IN_FORCE,
-    )
+    if mapping.effective_to is None:
+        said = wording(
+            "mapping {mapping} is in force from {start} until further notice, not on {as_of}",
+            mapping=mapping.label,
+            start=mapping.effective_from,
+            as_of=as_of,
+        )
+    else:
+        said = wording(
+            "mapping {mapping} is in force from {start} until {end}, not on {as_of}",
+            mapping=mapping.label,
+            start=mapping.effective_from,
+            end=mapping.effective_to,
+            as_of=as_of,
+        )
+    return Refusal(Reason.MAPPING_NOT_IN_FORCE, said, Stage.IN_FORCE)
 
 
 def certificate_refusal(
@@ -152,30 +168,55 @@ def certificate_refusal(
     if holding.qualification_code != requirement.code:
         return Refusal(
             Reason.SOURCE_MISMATCH,
-            f"holding {holding.holding_id} is a {holding.qualification_code} certificate; "
-            f"mapping {mapping.label} asks for {requirement.code} ({requirement.name})",
+            wording(
+                "holding {holding} is a {code} certificate; mapping {mapping} asks for "
+                "{required} ({name})",
+                holding=holding.holding_id,
+                code=holding.qualification_code,
+                mapping=mapping.label,
+                required=requirement.code,
+                name=requirement.name,
+            ),
             Stage.PROGRAMME,
         )
     if not level_satisfies(holding.level, requirement.min_level):
         return Refusal(
             Reason.BELOW_MIN_LEVEL,
-            f"{requirement.name} ({requirement.code}) level {holding.level} is below the level "
-            f"{requirement.min_level} or better that mapping {mapping.label} requires",
+            wording(
+                "{name} ({code}) level {level} is below the level {min_level} or better that "
+                "mapping {mapping} requires",
+                name=requirement.name,
+                code=requirement.code,
+                level=holding.level,
+                min_level=requirement.min_level,
+                mapping=mapping.label,
+            ),
             Stage.THRESHOLD,
         )
     issued = holding.issued_for(as_of)
     if issued > as_of and not holding.what_if:
         return Refusal(
             Reason.NOT_YET_ISSUED,
-            f"certificate {holding.holding_id} is issued on {issued}, after {as_of}",
+            wording(
+                "certificate {holding} is issued on {issued}, after {as_of}",
+                holding=holding.holding_id,
+                issued=issued,
+                as_of=as_of,
+            ),
             Stage.ISSUED,
         )
     if not within_validity(issued, mapping.valid_years, as_of):
         return Refusal(
             Reason.CERTIFICATE_EXPIRED,
-            f"certificate {holding.holding_id} issued {issued} counts for {mapping.valid_years} "
-            f"years under mapping {mapping.label}; it expired on "
-            f"{add_years(issued, mapping.valid_years or 0)}",
+            wording(
+                "certificate {holding} issued {issued} counts for {years} years under mapping "
+                "{mapping}; it expired on {expired}",
+                holding=holding.holding_id,
+                issued=issued,
+                years=mapping.valid_years,
+                mapping=mapping.label,
+                expired=add_years(issued, mapping.valid_years or 0),
+            ),
             Stage.VALIDITY,
         )
     return None
@@ -196,8 +237,14 @@ def credit_refusal(
     if first is None or first.key != holding.key:
         return Refusal(
             Reason.SOURCE_MISMATCH,
-            f"holding {holding.holding_id} is credit in {holding.institution}:"
-            f"{holding.course_code}, which mapping {chain[0].label} does not take",
+            wording(
+                "holding {holding} is credit in {institution}:{course}, which mapping {mapping} "
+                "does not take",
+                holding=holding.holding_id,
+                institution=holding.institution,
+                course=holding.course_code,
+                mapping=chain[0].label,
+            ),
             Stage.PROGRAMME,
         )
     for mapping in chain:
@@ -205,24 +252,42 @@ def credit_refusal(
         if not grade_meets(holding.grade, min_grade):
             return Refusal(
                 Reason.GRADE_TOO_LOW,
-                f"grade {holding.grade} in {holding.institution}:{holding.course_code} is below "
-                f"the {min_grade} that mapping {mapping.label} requires",
+                wording(
+                    "grade {grade} in {institution}:{course} is below the {min_grade} that "
+                    "mapping {mapping} requires",
+                    grade=holding.grade,
+                    institution=holding.institution,
+                    course=holding.course_code,
+                    min_grade=min_grade,
+                    mapping=mapping.label,
+                ),
                 Stage.THRESHOLD,
             )
     earned = holding.earned_for(as_of)
     if earned > as_of and not holding.what_if:
         return Refusal(
             Reason.NOT_YET_ISSUED,
-            f"credit {holding.holding_id} is earned on {earned}, after {as_of}",
+            wording(
+                "credit {holding} is earned on {earned}, after {as_of}",
+                holding=holding.holding_id,
+                earned=earned,
+                as_of=as_of,
+            ),
             Stage.ISSUED,
         )
     for mapping in chain:
         if not within_validity(earned, mapping.valid_years, as_of):
             return Refusal(
                 Reason.CREDIT_EXPIRED,
-                f"credit {holding.holding_id} earned {earned} counts for {mapping.valid_years} "
-                f"years under mapping {mapping.label}; it expired on "
-                f"{add_years(earned, mapping.valid_years or 0)}",
+                wording(
+                    "credit {holding} earned {earned} counts for {years} years under mapping "
+                    "{mapping}; it expired on {expired}",
+                    holding=holding.holding_id,
+                    earned=earned,
+                    years=mapping.valid_years,
+                    mapping=mapping.label,
+                    expired=add_years(earned, mapping.valid_years or 0),
+                ),
                 Stage.VALIDITY,
             )
     return None

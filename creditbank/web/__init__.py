@@ -40,6 +40,7 @@ def install_web(app: FastAPI, config: WebConfig | None = None) -> None:
         credential,
         docs,
         imports,
+        keys,
         learner_search,
         provider,
         public,
@@ -66,6 +67,7 @@ def install_web(app: FastAPI, config: WebConfig | None = None) -> None:
         batch,
         reports,
         admin,
+        keys,
     ):
         app.include_router(module.router)
 

@@ -1,5 +1,10 @@
 """Which strings the web app shows: extracted from its templates and code with Babel.
 
+Besides the web package's own ``_()`` strings, the planner's and the rules' sentences
+(``wording("...")`` and ``joined("...")`` in ``creditbank/mapping``, see
+:mod:`creditbank.mapping.wording`) are shown on the plan and worker pages, so they are extracted
+too.
+
 Used by the translation test (every string must have a Chinese translation) and to refresh the
 catalogs: ``python -m creditbank.web.messages`` prints the ``msgid``s missing from ``zh_CN``.
 """
@@ -15,6 +20,7 @@ from creditbank.web.i18n import LOCALE_DIR, load_translations
 __all__ = ["missing_translations", "used_messages"]
 
 _ROOT = Path(__file__).resolve().parent
+_MAPPING = _ROOT.parent / "mapping"
 _METHODS = [("templates/**.html", "jinja2"), ("**.py", "python")]
 _OPTIONS = {"templates/**.html": {"extensions": "", "trimmed": "true"}}
 
@@ -23,6 +29,11 @@ def used_messages() -> set[str]:
     found: set[str] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         _ROOT, _METHODS, keywords={"_": None, "gettext": None}, options_map=_OPTIONS
+    ):
+        if isinstance(message, str) and message:
+            found.add(message)
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        _MAPPING, [("**.py", "python")], keywords={"wording": None, "joined": None}
     ):
         if isinstance(message, str) and message:
             found.add(message)

@@ -225,6 +225,7 @@ def test_registrar_provider_and_admin_pages_in_chinese_at_375px(
             f"/learners/{learner.learner_id}",
             "/registrar/imports",
             "/reports",
+            "/keys",
         ],
         live.setup.providers[0].token: ["/provider", "/provider/imports", "/reports?provider"],
         live.setup.admin.token: ["/admin", "/admin/audit", "/reports?admin"],

@@ -20,15 +20,23 @@ from creditbank.accounts.identity import Identity
 from creditbank.accounts.kinds import KINDS
 from creditbank.api.schemas import LearnerRegistrationIn, SignedEntryIn
 from creditbank.api.submission import WriterDep, submit_signed
-from creditbank.errors import CreditbankError, InputError, NotFoundError, PermissionDenied
+from creditbank.errors import (
+    CreditbankError,
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+    RuleViolation,
+)
 from creditbank.mapping import Plan
 from creditbank.web.page import Page, PageDep
+from creditbank.web.plan_text import plan_json
 
 router = APIRouter(include_in_schema=False)
 
 #: Entry types the pages may post (the bank still checks the signer's role for each).
 WEB_WRITES = {
     "actor.registered",
+    "actor.key_added",
     "learner.registered",
     "conversion.posted",
     "conversion.reversed",
@@ -112,7 +120,7 @@ def plan_page(
     title = next((p.title for p in page.web.bank.programmes if p.code == programme), programme)
     return page.render(
         "registrar_plan.html",
-        plan=plan.to_json(),
+        plan=plan_json(plan, page.t),
         title=title,
         learner_id=learner_id.strip(),
         conversion_id=conversion_id,
@@ -151,7 +159,13 @@ async def post_entry(page: PageDep, request: Request, writer: WriterDep) -> Resp
     # The pages post every kind here; the kind's own route would carry these ids in its path.
     body = payload.entry.body if isinstance(payload.entry.body, dict) else {}
     path = {name: str(body.get(name, "")) for name in kind.path_fields}
-    receipt = await submit_signed(
-        writer, page.principal, payload, kind=kind, path=path, identity=identity
-    )
+    try:
+        receipt = await submit_signed(
+            writer, page.principal, payload, kind=kind, path=path, identity=identity
+        )
+    except RuleViolation as exc:
+        # The planner's rules say why in a sentence the page can translate (the API says English).
+        if exc.sentence is None:
+            raise
+        raise RuleViolation(exc.sentence.render(page.t.gettext), code=exc.code) from None
     return JSONResponse(receipt.model_dump(mode="json"), status_code=201)

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from creditbank.errors import CreditbankError, NotFoundError
 from creditbank.mapping import CertificateHolding, Holdings
 from creditbank.web.page import Page, PageDep
+from creditbank.web.plan_text import plan_json
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,7 +51,7 @@ def _what_if(
         )
     except (CreditbankError, ValueError) as exc:
         return None, str(exc)
-    return plan.to_json(), None
+    return plan_json(plan, page.t), None
 
 
 @router.get("/learners/{learner_id}")
@@ -102,7 +103,7 @@ def worker_page(
         chosen=programmes[chosen],
         progress=progress,
         progress_percent=_percent(progress.recognised, progress.total_credits),
-        plan=progress.plan.to_json(),
+        plan=plan_json(progress.plan, page.t),
         expiring=expiring,
         expiring_days=_EXPIRING_DAYS,
         qualification=qualification,

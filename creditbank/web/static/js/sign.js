@@ -1,11 +1,13 @@
 // Signed writes from the pages: a form of class "signed-write" describes one ledger entry (its
 // type, the signer, a fixed body and fields the person fills in). The page shows in words what
-// will be signed; on submit the key file is opened here (keyfile.js), the entry is signed with
-// WebCrypto Ed25519 over "creditbank-entry/v1\n" || RFC 8785(entry) (the project's jcs.js), and
-// only the signed entry is sent. The private key never leaves the browser.
+// will be signed; on submit the key is taken — the enrolled key kept in this browser
+// (browser-keys.js) when the person chose it, else the key file, opened here (keyfile.js) — the
+// entry is signed with WebCrypto Ed25519 over "creditbank-entry/v1\n" || RFC 8785(entry) (the
+// project's jcs.js), and only the signed entry is sent. The private key never leaves the browser.
+import { storedKey } from "./browser-keys.js";
 import { canonicalBytes } from "./crypto/jcs.js";
 import { sha256, sign } from "./crypto/ed25519.js";
-import { base64Encode, bytesToHex, concatBytes } from "./crypto/multibase.js";
+import { base64Decode, base64Encode, bytesToHex, concatBytes } from "./crypto/multibase.js";
 import { openKeyFile } from "./keyfile.js";
 
 const DOMAIN = new TextEncoder().encode("creditbank-entry/v1\n");
@@ -78,12 +80,33 @@ async function post(form, privateKey, publicKey, body, extra = {}) {
   return receipt;
 }
 
-// One entry (data-body plus the filled-in fields), or one per element of data-bodies, in order.
-async function submit(form, status) {
+// The signing key: the kept browser key when chosen (it must be enrolled), else the key file.
+async function signingKey(form) {
+  if (form.querySelector("input[name=key-source]:checked")?.value === "browser") {
+    const record = await storedKey(form.dataset.actor);
+    if (!record || record.enrolledIndex === null) throw new Error(form.dataset.needKey);
+    return { privateKey: record.privateKey, publicKey: base64Decode(record.publicKey) };
+  }
   const file = form.querySelector("input[type=file]").files[0];
   if (!file) throw new Error(form.dataset.needKey);
   const passphrase = form.querySelector("input[name=passphrase]")?.value ?? "";
-  const { privateKey, publicKey } = await openKeyFile(await file.text(), passphrase);
+  return openKeyFile(await file.text(), passphrase);
+}
+
+// Offer the enrolled key kept in this browser for the form's actor, chosen by default.
+async function offerBrowserKey(form) {
+  const choice = form.querySelector(".browser-key");
+  if (!choice) return;
+  const record = await storedKey(form.dataset.actor).catch(() => null);
+  if (!record || record.enrolledIndex === null) return;
+  choice.querySelector("[data-key-id]").textContent = record.keyId;
+  choice.querySelector("input[value=browser]").checked = true;
+  choice.hidden = false;
+}
+
+// One entry (data-body plus the filled-in fields), or one per element of data-bodies, in order.
+async function submit(form, status) {
+  const { privateKey, publicKey } = await signingKey(form);
   if (form.dataset.type === "learner.registered") {
     const { body, extra } = await registration(form);
     status.textContent = form.dataset.sending;
@@ -106,6 +129,7 @@ for (const form of document.querySelectorAll("form.signed-write")) {
   const status = form.querySelector("[role=status]");
   form.addEventListener("input", () => describe(form));
   describe(form);
+  offerBrowserKey(form);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const button = form.querySelector("button[type=submit]");
@@ -128,6 +152,7 @@ for (const form of document.querySelectorAll("form.signed-write")) {
         link.href = `/log/entries/${receipt.index}`;
         link.textContent = ` ${form.dataset.viewEntry}`;
         status.append(link);
+        form.dispatchEvent(new CustomEvent("signed", { detail: receipt }));
       },
       (error) => {
         status.className = "error";
