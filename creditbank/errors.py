@@ -234,7 +234,7 @@ class StorageError(CreditbankError):
     """The database is missing, not initialised, or in a state the code cannot work with."""
 
 
-# --- h5: witnesses and transcripts --------------------------------------------------------------
+# --- witnesses and transcripts --------------------------------------------------------------
 
 
 class WitnessRefusal(CreditbankError):
@@ -247,7 +247,7 @@ class WitnessRefusal(CreditbankError):
         self.latest_size = latest_size
 
 
-# --- h6: cohort imports -------------------------------------------------------------------------
+# --- cohort imports -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -282,7 +282,7 @@ class CohortFileError(InputError):
         super().__init__(f"{len(problems)} problem(s) in the file; {done}: {shown}{more}")
 
 
-# --- h3: credentials (W3C VC 2.0, eddsa-jcs-2022, did:key, Bitstring Status List) --------------
+# --- credentials (W3C VC 2.0, eddsa-jcs-2022, did:key, Bitstring Status List) --------------
 #
 #   VerificationError
 #   ├── CredentialProofError     an eddsa-jcs-2022 Data Integrity proof rejected

@@ -164,7 +164,7 @@ def _check_cancel_in_time(
 def _check_key_change(
     index: int, entry_type: str, body: Mapping[str, Any], signer: str, role: str | None
 ) -> None:
-    """Key authority (h5): the rules admission enforces, re-checked from the log alone."""
+    """Key authority: the rules admission enforces, re-checked from the log alone."""
     actor_id = str(body.get("actor_id"))
     try:
         if entry_type == "actor.key_recovered":

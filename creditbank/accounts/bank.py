@@ -66,7 +66,7 @@ class CreditBank(BankReads):
         timezone: tzinfo = DEFAULT_TIMEZONE,
     ) -> None:
         super().__init__(engine, log, programmes, clock=clock, timezone=timezone)
-        # h5 (issue 11): the log chains each learner's entries and commits the learner index.
+        # (issue 11) the log chains each learner's entries and commits the learner index.
         if log.chains is None and log.signer is not None:
             log.chains = LearnerChains(self._index_entry, self._project_index_entry)
 

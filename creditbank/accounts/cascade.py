@@ -5,7 +5,7 @@ source is reversed, then every conversion that used a course *those* recognised,
 reversal is a real ``conversion.reversed`` entry, signed by the log's ``system`` actor and appended
 in the same batch as its cause, so the history shows exactly what happened and why.
 
-Since h6 (issue 12 item 5) a revocation reverses only what depended on it: the part of a reversed
+Since issue 12 item 5, a revocation reverses only what depended on it: the part of a reversed
 conversion that other, standing holdings still support is posted again by the system actor right
 behind the reversal (both entries are in the learner's transcript).
 
@@ -73,7 +73,7 @@ def reverse_dependents(
     project: Callable[[int, Leaf, Body], None],
 ) -> list[int]:
     """Reverse every active conversion that used any of ``holding_ids``, transitively, and re-post
-    what the remaining holdings still support (h6, issue 12 item 5).
+    what the remaining holdings still support (issue 12 item 5).
 
     A reversed conversion's recognitions whose sources were all left standing are posted again,
     unchanged, in a system-signed ``conversion.posted`` right after the reversal (see

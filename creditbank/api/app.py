@@ -147,7 +147,7 @@ def create_app(
         expose_headers=["Location", "Idempotency-Replayed"],
         max_age=600,
     )
-    app.include_router(learner_index.router)  # h5: before log's routes (/v1/log/checkpoint/...)
+    app.include_router(learner_index.router)  # before log's routes (/v1/log/checkpoint/...)
     # Learners' routes early: the balance read is the busiest route, and FastAPI tries routes in
     # order. Safe because no route before them has a /v1/learners path, and theirs all do.
     for module in (health, learners, log, catalogue, actors, mappings, certificates, credits):
@@ -155,11 +155,11 @@ def create_app(
     app.include_router(conversions.router)
     app.include_router(batch.router)
     app.include_router(admin_audit.router)
-    app.include_router(imports.router)  # h6: cohort imports
-    app.include_router(reports.router)  # h6: reports
+    app.include_router(imports.router)  # cohort imports
+    app.include_router(reports.router)  # reports
     app.include_router(credentials.router)
     install_web(app)
-    app.include_router(verify.router)  # h7: the public /verify page and /static/js/crypto/
+    app.include_router(verify.router)  # the public /verify page and /static/js/crypto/
     return app
 
 

@@ -142,7 +142,7 @@ def _checked_entry(
     entry = signed.entry
     if entry.type != kind.entry_type:
         raise EntryFormatError(f"this route accepts {kind.entry_type} entries, not {entry.type}")
-    own_keys = kind.self_service and principal.role in kind.signers  # h5: key authority
+    own_keys = kind.self_service and principal.role in kind.signers  # key authority
     if principal.role != kind.poster and not own_keys:
         raise PermissionDenied(
             f"{kind.entry_type} entries are posted with {kind.poster or 'no'} tokens; this token "

@@ -136,7 +136,7 @@ class Batch:
         self.now = now
         self._executor = executor
         start = tx.size()
-        #: h5: learner chains (None: off). ``_heads`` are this batch's staged learner heads.
+        #: learner chains (None: off). ``_heads`` are this batch's staged learner heads.
         self._chains = chains
         self._heads: dict[str, IndexValue] = {}
         self.index_changed = False

@@ -51,7 +51,7 @@ class Log:
         self.origin = origin
         self.signer = signer
         self._executor = executor
-        #: h5: per-learner chains and the learner index (None: the log keeps no learner chains).
+        #: per-learner chains and the learner index (None: the log keeps no learner chains).
         self.chains = chains
 
     @classmethod

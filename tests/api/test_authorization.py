@@ -70,7 +70,7 @@ def _actor_body(world: World) -> dict[str, Any]:
 
 
 def _self_signed_key_added(world: World, _signer: Actor) -> tuple[str, dict[str, Any] | None]:
-    """Adding a key is signed by a current key of that actor (h5); an admin token relays it."""
+    """Adding a key is signed by a current key of that actor; an admin token relays it."""
     actor_id, key = world.new_actor_with_key()
     body = {"actor_id": actor_id, "public_key": public_key_to_b64(generate_key().public_key())}
     actor = Actor(actor_id, "provider", actor_id, "", key)
@@ -416,7 +416,7 @@ ROWS = [
         READ,
     ),
     Row("transcript", "GET", _get("/v1/learners/{learner}/transcript"), READ),
-    # h6: cohort imports and reports
+    # cohort imports and reports
     Row(
         "known nonces",
         "POST",
@@ -445,7 +445,7 @@ ROWS = [
         lambda _w, _s: ("/v1/reports/certificates?from=2026-01-01&to=2026-12-31", None),
         {"provider": 200},
     ),
-    # credentials (h3)
+    # credentials
     Row("credential", "GET", _get("/v1/learners/{learner}/credential"), READ),
     Row("credential pdf", "GET", _get("/v1/learners/{learner}/credential.pdf"), READ),
     Row(

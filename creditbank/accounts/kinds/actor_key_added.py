@@ -1,6 +1,6 @@
 """``actor.key_added``: an actor adds a signing key to itself (rotation, step 1 of 2).
 
-Key authority (h5, issue 11): the entry must be signed by one of that actor's current keys, so
+Key authority (issue 11): the entry must be signed by one of that actor's current keys, so
 neither the operator nor an admin can give itself a key of another actor and sign as it. The
 actor posts it with its own token (``self_service``). No entry changes the keys of
 the ``system`` actor: that is the log key, changed only by ``creditbank keys rotate``.

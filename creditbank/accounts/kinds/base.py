@@ -135,7 +135,7 @@ class Kind:
     #: The rows ``admit`` reads by primary key, so a group's are loaded in one query per table
     #: (a performance hint: the answers are the same without it).
     rows: Callable[[Any], Iterable[RowKey]] = no_rows
-    #: h5: any actor whose role may sign it may also post it with its own token (its own keys).
+    #: any actor whose role may sign it may also post it with its own token (its own keys).
     self_service: bool = False
 
     @property

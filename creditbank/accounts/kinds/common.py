@@ -33,7 +33,7 @@ def key_in_use(snapshot: Snapshot, public_key: str) -> bool:
     return bool(snapshot.where(ActorKeyRow, public_key=public_key))
 
 
-# --- h5: key authority (issue 11) -------------------------------------------------------------
+# --- key authority (issue 11) -------------------------------------------------------------
 
 SYSTEM = "system"
 

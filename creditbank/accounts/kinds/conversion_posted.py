@@ -152,7 +152,7 @@ def rows(body: ConversionPosted) -> list[RowKey]:
 KIND = Kind(
     entry_type="conversion.posted",
     body=ConversionPosted,
-    # h6: "system" re-posts what a revocation left standing (accounts/cascade.py)
+    # "system" re-posts what a revocation left standing (accounts/cascade.py)
     signers=("registrar", "system"),
     poster="registrar",
     route="/v1/conversions",

@@ -1,4 +1,4 @@
-"""``ledger.learner_index`` (h5, issue 11): the log commits to the root of the learner index.
+"""``ledger.learner_index`` (issue 11): the log commits to the root of the learner index.
 
 The log itself appends one, signed by the system actor, at the end of every batch that changed a
 learner's history (see ``ledger/chain.py``). No one submits it: admission refuses every

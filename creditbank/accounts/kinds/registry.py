@@ -43,7 +43,7 @@ KINDS: dict[str, Kind] = {
         actor_registered.KIND,
         actor_key_added.KIND,
         actor_key_revoked.KIND,
-        actor_key_recovered.KIND,  # h4: key recovery (issue 11)
+        actor_key_recovered.KIND,  # key recovery (issue 11)
         actor_key_recovery_cancelled.KIND,
         learner_registered.KIND,
         certificate_issued.KIND,
@@ -51,10 +51,10 @@ KINDS: dict[str, Kind] = {
         credit_earned.KIND,
         mapping_registered.KIND,
         mapping_retired.KIND,
-        mapping_approved.KIND,  # h3: issue 12, mapping approval
+        mapping_approved.KIND,  # issue 12, mapping approval
         conversion_posted.KIND,
         conversion_reversed.KIND,
-        ledger_learner_index.KIND,  # h5
+        ledger_learner_index.KIND,
         credential_key_registered.KIND,
         credential_status_changed.KIND,
     )

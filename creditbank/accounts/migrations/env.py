@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import creditbank.accounts.admin_audit  # noqa: F401  (h2: the admins' audit table)
-import creditbank.accounts.identity_vault  # noqa: F401  (h2: sealed identities)
+import creditbank.accounts.admin_audit  # noqa: F401  (the admins' audit table)
+import creditbank.accounts.identity_vault  # noqa: F401  (sealed identities)
 import creditbank.accounts.tables
 import creditbank.accounts.web_tables  # noqa: F401  (web sessions and sign-in codes)
 import creditbank.ledger  # noqa: F401  (registers the log's tables on the metadata)

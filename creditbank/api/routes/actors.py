@@ -50,7 +50,7 @@ async def register_actor(
     return answer(receipt, response)
 
 
-#: h5: an actor adds keys to itself, with its own token (see docs/security.md).
+#: an actor adds keys to itself, with its own token (see docs/security.md).
 KeyHolder = Annotated[Principal, Depends(require_roles("admin", "provider", "registrar"))]
 
 
