@@ -148,11 +148,15 @@ def create_app(
         max_age=600,
     )
     app.include_router(learner_index.router)  # before log's routes (/v1/log/checkpoint/...)
-    # Learners' routes early: the balance read is the busiest route, and FastAPI tries routes in
-    # order. Safe because no route before them has a /v1/learners path, and theirs all do.
-    for module in (health, learners, log, catalogue, actors, mappings, certificates, credits):
+    # The busiest routes early, as FastAPI tries routers in order and each router tried costs a
+    # match of every route in it (a quarter of a write's own CPU when writes came eighth): the
+    # balance read, then the signed writes of the entry kinds. Safe because each of these
+    # routers has its own path prefix that no other router's paths share, so the order decides
+    # how soon a request's router is found, never which route answers.
+    for module in (health, learners, certificates, credits, conversions, mappings):
         app.include_router(module.router)
-    app.include_router(conversions.router)
+    for module in (log, catalogue, actors):
+        app.include_router(module.router)
     app.include_router(batch.router)
     app.include_router(admin_audit.router)
     app.include_router(imports.router)  # cohort imports

@@ -30,7 +30,7 @@ from creditbank.api.deps import (
     BankDep,
     ConfigDep,
     LearnerIdPath,
-    PrincipalDep,
+    ReadCallerDep,
     check_as_of,
     may_read_learner,
     readable_learner,
@@ -243,28 +243,34 @@ def _name_cache(request: Request, bank: CreditBank) -> NameCache:
     response_model=BalancePublic,
 )
 async def balance(
-    request: Request, principal: PrincipalDep, learner_id: LearnerIdPath, as_of: AsOfQuery = None
+    request: Request, caller: ReadCallerDep, learner_id: LearnerIdPath, as_of: AsOfQuery = None
 ) -> Response:
     """Certificates and earned credits (each marked available or used), recognised credits by
     programme, with names beside codes and the log index behind every figure.
 
     The busiest read, so it is kept cheap (docs/benchmarks.md): the token is looked up first (a
-    dependency, so a missing or bad token answers 401 before anything else), then the same
-    checks as ``readable_learner`` and ``as_of_param`` run as plain calls instead of dependencies
-    FastAPI would solve per request; one SQL query, on the event loop (why that is safe:
-    "Database reads on the event loop" in ``api/deps.py``); the name index, when it has to be
-    rebuilt, is loaded in the threadpool; the answer is serialised once, not validated again.
+    dependency, so a missing or bad token answers 401 before anything else), on the connection
+    the balance is then read on (one pool checkout per request); the same checks as
+    ``readable_learner`` and ``as_of_param`` run as plain calls instead of dependencies FastAPI
+    would solve per request; one SQL query, on the event loop (why that is safe: "Database reads
+    on the event loop" in ``api/deps.py``); the name index, when it has to be rebuilt, is loaded
+    in the threadpool (the connection is returned first: none is held across an await); the
+    answer is serialised once, not validated again.
     """
     bank: CreditBank = request.app.state.bank
     config: ApiConfig = request.app.state.config
-    may_read_learner(principal, learner_id)
+    may_read_learner(caller.principal, learner_id)
     check_as_of(config, as_of)
     cache = _name_cache(request, bank)
-    names = cache.current() or await run_in_threadpool(cache.get)
-    with reads_engine(request).connect() as connection:
-        found = learner_balance(
-            connection, learner_id, as_of, tz=ZoneInfo(config.timezone), names=names
-        )
+    names = cache.current()
+    tz = ZoneInfo(config.timezone)
+    if names is not None:
+        found = learner_balance(caller.connection, learner_id, as_of, tz=tz, names=names)
+    else:
+        caller.connection.close()
+        names = await run_in_threadpool(cache.get)
+        with reads_engine(request).connect() as connection:
+            found = learner_balance(connection, learner_id, as_of, tz=tz, names=names)
     body = BalancePublic.model_validate(found, from_attributes=True).model_dump_json()
     return Response(body, media_type="application/json")
 
