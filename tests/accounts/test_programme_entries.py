@@ -112,6 +112,18 @@ def test_registration_rules(world: World) -> None:
     assert world.bank.programmes == (PROGRAMME, PROGRAMME_B)  # version 2 is not in force yet
 
 
+def test_an_approval_must_fit_the_programme_versions_still_to_come(world: World) -> None:
+    tomorrow = (world.clock().date() + timedelta(days=1)).isoformat()
+    without = replace(
+        PROGRAMME, courses=tuple(c for c in PROGRAMME.courses if c.course_code != "WELD102")
+    )
+    world.register_programme(without, 2, tomorrow)
+    with pytest.raises(CatalogError, match="WELD102"):  # M-WELD credits WELD102, gone tomorrow
+        world.register_mapping(WELD_MAPPING)
+    world.clock.advance(days=2)
+    assert world.bank.programmes == (without, PROGRAMME_B)  # the catalogue still builds
+
+
 def test_conversions_are_judged_under_the_version_in_force_on_their_as_of_day(
     mapped: World,
 ) -> None:

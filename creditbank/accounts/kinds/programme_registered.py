@@ -86,10 +86,14 @@ def admit(snapshot: Snapshot, body: ProgrammeRegistered, admission: Admission) -
         admission, programme.institution, f"programmes of {programme.institution}"
     )
     _check_version(snapshot, body, programme, admission.today)
-    # The catalogue with this version in force must still be consistent.
-    current = snapshot.catalog_on(body.effective_from)
-    others = [p for p in current.programmes if p.code != programme.code]
-    Catalog(programmes=[*others, programme], mappings=current.mappings)
+    # The catalogue with this version in force must still be consistent: from the day it takes
+    # effect, and on each later day another programme's registered version takes effect.
+    start = body.effective_from.isoformat()
+    later = {r.effective_from for r in snapshot.where(ProgrammeRow) if r.effective_from > start}
+    for day in [start, *sorted(later)]:
+        current = snapshot.catalog_on(date.fromisoformat(day))
+        others = [p for p in current.programmes if p.code != programme.code]
+        Catalog(programmes=[*others, programme], mappings=current.mappings)
 
 
 def project(session: Session, index: int, leaf: Leaf, body: ProgrammeRegistered) -> None:
