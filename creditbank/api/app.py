@@ -42,6 +42,7 @@ from creditbank.api.routes import (
     learners,
     log,
     mappings,
+    programmes,
     reports,
 )
 from creditbank.config import Settings
@@ -150,7 +151,9 @@ def create_app(
     app.include_router(learner_index.router)  # before log's routes (/v1/log/checkpoint/...)
     # Learners' routes early: the balance read is the busiest route, and FastAPI tries routes in
     # order. Safe because no route before them has a /v1/learners path, and theirs all do.
-    for module in (health, learners, log, catalogue, actors, mappings, certificates, credits):
+    for module in (health, learners, log, catalogue, actors, programmes, mappings):
+        app.include_router(module.router)
+    for module in (certificates, credits):
         app.include_router(module.router)
     app.include_router(conversions.router)
     app.include_router(batch.router)
