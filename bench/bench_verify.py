@@ -28,7 +28,6 @@ from report import Row, load, machine, print_table, say  # noqa: E402
 
 from creditbank.accounts.conversion_audit import audit_conversions  # noqa: E402
 from creditbank.accounts.readmodel_audit import audit_read_models  # noqa: E402
-from creditbank.accounts.wiring import load_programmes, shipped_data_dir  # noqa: E402
 from creditbank.ledger import SqlLogStore  # noqa: E402
 from creditbank.ledger.audit import audit_log  # noqa: E402
 from creditbank.ledger.database import make_engine  # noqa: E402
@@ -58,8 +57,7 @@ def main() -> None:
         lambda: audit_log(store, origin=manifest.origin, workers=args.workers),
     )
     models = _timed("read-model audit", lambda: audit_read_models(engine, store))
-    programmes = load_programmes(shipped_data_dir())
-    conversions = _timed("conversion re-check", lambda: audit_conversions(store, programmes))
+    conversions = _timed("conversion re-check", lambda: audit_conversions(store))
     engine.dispose()
     model_share = models / audit
     with_recheck = (audit + models + conversions) / (audit + models)

@@ -31,6 +31,7 @@ from creditbank.accounts.programme_versions import ProgrammeVersions
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.replay import replayed_entries
 from creditbank.accounts.snapshot import SessionSnapshot
+from creditbank.accounts.staged_rows import StagedRows
 from creditbank.accounts.tables import PROJECTION_TABLES, ActorRow, MappingRow
 from creditbank.errors import CreditbankError, TamperError
 from creditbank.ledger.entry import Leaf, parse_time
@@ -103,6 +104,8 @@ def audit_conversions(
     kind = KINDS["conversion.posted"]
     with Session(engine) as session:
         snapshot = SessionSnapshot(session, catalogs)
+        # Staged inserts, as the append path writes them; any query writes them first.
+        staged = StagedRows(session)
         for index, leaf, body in replayed_entries(store, size):
             if leaf.entry.type == kind.entry_type:
                 now = _clock(leaf, body)
@@ -110,10 +113,12 @@ def audit_conversions(
                 _check(session, snapshot, kind.admit, leaf, body, index, now, timezone)
                 checked += 1
             apply_entry(session, index, leaf, body)
-            if index % 1000 == 0:
+            if index % 1000 == 999:
+                staged.flush()
                 session.flush()
                 if progress is not None:
                     progress(index + 1)
+        staged.close()
     engine.dispose()
     return ConversionReport(entries=size, conversions=checked)
 
