@@ -28,7 +28,7 @@ from creditbank.accounts.bank import CreditBank  # noqa: E402
 from creditbank.accounts.identity import Identity, commitment_of, new_salt  # noqa: E402
 from creditbank.accounts.readmodel_audit import audit_read_models  # noqa: E402
 from creditbank.accounts.transcript import build_transcript  # noqa: E402
-from creditbank.accounts.wiring import create_schema, load_programmes, shipped_data_dir  # noqa: E402
+from creditbank.accounts.wiring import create_schema  # noqa: E402
 from creditbank.client.signer import EntrySigner  # noqa: E402
 from creditbank.ledger.audit import audit_log  # noqa: E402
 from creditbank.ledger.chain import INDEX_ENTRY_TYPE, LearnerChains  # noqa: E402
@@ -119,7 +119,7 @@ def _transcript_bank(folder: Path, entries: int, filler: int = 0) -> tuple[Credi
     pool = Log.open(SqlLogStore(engine), origin=ORIGIN, signer=NoteSigner(ORIGIN, log_key))
     log = pool.__enter__()
     log.register_key(now=NOW)
-    bank = CreditBank(engine, log, load_programmes(shipped_data_dir()), clock=clock)
+    bank = CreditBank(engine, log, clock=clock)
     admin = EntrySigner("admin", Ed25519PrivateKey.generate(), clock=clock)
     registrar = EntrySigner("reg-1", Ed25519PrivateKey.generate(), clock=clock)
     bank.bootstrap(admin_id="admin", admin_name="Admin", admin_public_key=_pub(admin))

@@ -48,8 +48,9 @@ from creditbank.accounts.migrate import upgrade
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.tables import LearnerIdentityRow
 from creditbank.accounts.tokens import issue_token
-from creditbank.accounts.wiring import load_programmes, shipped_data_dir
+from creditbank.accounts.wiring import shipped_data_dir
 from creditbank.client import EntrySigner
+from creditbank.demo.programmes import programme_body
 from creditbank.ledger.checkpoint import NoteSigner
 from creditbank.ledger.database import make_engine
 from creditbank.ledger.entry import SignedEntry, public_key_to_b64
@@ -223,7 +224,7 @@ def _opened(url: str, key_file: Path) -> Iterator[tuple[Engine, CreditBank]]:
         key = load_private_key(key_file, passphrase=None)
         store = SqlLogStore(engine)
         with Log.open(store, origin=ORIGIN, signer=NoteSigner(ORIGIN, key)) as log:
-            yield engine, CreditBank(engine, log, load_programmes(shipped_data_dir()))
+            yield engine, CreditBank(engine, log)
     finally:
         engine.dispose()
 
@@ -359,6 +360,13 @@ def build_ledger(
             )
         registrar = credit_registrars["SOU"]
         bank.submit_many(registrations)
+        # SOU's registrar registers the shipped programmes: the catalogue comes from the log.
+        bank.submit_many(
+            [
+                registrar.sign("programme.registered", programme_body(p), now)
+                for p in catalog.programmes
+            ]
+        )
         by_name = dict(zip(names, providers, strict=True))
         for name in names:
             mine = [m for m in catalog.mappings if m.provider == name]

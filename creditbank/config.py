@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     log_key_passphrase: SecretStr | None = None
     #: The checkpoint origin line and signed-note key name of this log.
     origin: str = "creditbank.example/log"
-    #: Folder with qualification_map.csv and programmes.csv; unset means the shipped data/.
+    #: Folder with qualification_map.csv and programmes.csv (what the demo and ``map check``
+    #: read; the server takes programmes from the log); unset means the shipped data/.
     data_dir: Path | None = None
     #: Passphrase for actor key files written by ``creditbank keys new`` (optional). Never logged.
     key_passphrase: SecretStr | None = None

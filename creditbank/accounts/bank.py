@@ -47,7 +47,6 @@ from creditbank.ledger import SqlTransaction
 from creditbank.ledger.chain import INDEX_ENTRY_TYPE, LearnerChains
 from creditbank.ledger.entry import Entry, SignedEntry, public_key_to_b64, sign_entry
 from creditbank.ledger.log import Appended, Batch, Log
-from creditbank.mapping import Programme
 
 __all__ = ["SYSTEM_ACTOR", "CreditBank", "Receipt", "Submission"]
 
@@ -60,12 +59,11 @@ class CreditBank(BankReads):
         self,
         engine: Engine,
         log: Log,
-        programmes: Sequence[Programme],
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timezone: tzinfo = DEFAULT_TIMEZONE,
     ) -> None:
-        super().__init__(engine, log, programmes, clock=clock, timezone=timezone)
+        super().__init__(engine, log, clock=clock, timezone=timezone)
         # (issue 11) the log chains each learner's entries and commits the learner index.
         if log.chains is None and log.signer is not None:
             log.chains = LearnerChains(self._index_entry, self._project_index_entry)
@@ -201,7 +199,7 @@ class CreditBank(BankReads):
         with self.log.batch(now=self.clock()) as batch:
             session = self._session(batch)
             staged = StagedRows(session)
-            snapshot = SessionSnapshot(session, self.catalog, self._programme_index(), staged)
+            snapshot = SessionSnapshot(session, self.catalog, staged)
             work = UnitOfWork(
                 self.log,
                 batch,

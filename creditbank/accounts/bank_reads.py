@@ -8,7 +8,7 @@ so the two halves of the bank can be read (and changed) apart.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from creditbank.accounts.identity_vault import shred_identity
 from creditbank.accounts.learner_holdings import learner_holdings, recognised_in
 from creditbank.accounts.names import DEFAULT_TIMEZONE
+from creditbank.accounts.programme_versions import ProgrammeVersions
 from creditbank.accounts.tables import LearnerRow, MappingRow
 from creditbank.accounts.tokens import Principal, authenticate, issue_token, revoke_token
 from creditbank.accounts.transcript import build_transcript
@@ -36,6 +37,10 @@ from creditbank.mapping import Catalog, Holdings, Mapping, Plan, Programme, plan
 
 __all__ = ["BankReads"]
 
+#: Catalogues kept (one per set of programme versions in force and approved mappings): a few
+#: as-of days in a row of conversions, not one per day ever asked.
+_CATALOGS_KEPT = 8
+
 
 class BankReads:
     """The accounts domain's queries over one database and one log."""
@@ -44,7 +49,6 @@ class BankReads:
         self,
         engine: Engine,
         log: Log,
-        programmes: Sequence[Programme],
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timezone: tzinfo = DEFAULT_TIMEZONE,
@@ -53,17 +57,41 @@ class BankReads:
         #: Calendar days (issue dates, as-of dates) are counted in this zone.
         self.timezone = timezone
         self.log = log
-        self.programmes = tuple(programmes)
         self.clock = clock
-        self._catalog_cache: tuple[tuple[int, int, int], Catalog] | None = None
+        self._versions = ProgrammeVersions()
+        self._mappings: tuple[tuple[int, int, int], tuple[Mapping, ...]] | None = None
+        self._catalogs: dict[tuple[Any, ...], Catalog] = {}
 
     # --- the catalogue as the log has built it ------------------------------------------------
 
-    def catalog(self, session: Session) -> Catalog:
-        """Programmes plus every approved, unretired mapping version (cached per log state).
+    def today(self) -> date:
+        """The log clock's calendar day in the configured zone."""
+        return self.clock().astimezone(self.timezone).date()
+
+    @property
+    def programmes(self) -> tuple[Programme, ...]:
+        """The programmes in force today, as their ``programme.registered`` entries say."""
+        with Session(self.engine) as session:
+            return self._versions.on(session, self.today())
+
+    def catalog(self, session: Session, day: date | None = None) -> Catalog:
+        """The programme versions in force on ``day`` (default today) plus every approved,
+        unretired mapping version (cached per log state).
 
         A version registered but not approved by its programme's institution is only proposed
         and counts nowhere (issue 12)."""
+        programmes = self._versions.on(session, day or self.today())
+        mappings = self._approved_mappings(session)
+        key = (self._mappings[0] if self._mappings else None, programmes)
+        found = self._catalogs.get(key)
+        if found is None:
+            found = Catalog(programmes=programmes, mappings=mappings)
+            if len(self._catalogs) >= _CATALOGS_KEPT:
+                self._catalogs.clear()
+            self._catalogs[key] = found
+        return found
+
+    def _approved_mappings(self, session: Session) -> tuple[Mapping, ...]:
         unretired = col(MappingRow.retired_at).is_(None) & col(MappingRow.approved_at).is_not(None)
         # The key is an aggregate, so a cache hit reads one row, not every mapping's JSON.
         count, last, total = session.exec(
@@ -74,24 +102,22 @@ class BankReads:
             ).where(unretired)
         ).one()
         key = (int(count), int(last), int(total))
-        if self._catalog_cache is not None and self._catalog_cache[0] == key:
-            return self._catalog_cache[1]
-        rows = session.exec(select(MappingRow).where(unretired))
-        mappings = [Mapping.from_json(json.loads(r.mapping_json)) for r in rows]
-        catalog = Catalog(programmes=self.programmes, mappings=tuple(mappings))
-        self._catalog_cache = (key, catalog)
-        return catalog
+        if self._mappings is None or self._mappings[0] != key:
+            rows = session.exec(select(MappingRow).where(unretired))
+            parsed = tuple(Mapping.from_json(json.loads(r.mapping_json)) for r in rows)
+            self._mappings = (key, parsed)
+        return self._mappings[1]
 
     # --- reading ------------------------------------------------------------------------------
 
-    def _programme_index(self) -> dict[str, Programme]:
-        return {p.code: p for p in self.programmes}
+    def _programme_index(self, session: Session) -> dict[str, Programme]:
+        return {p.code: p for p in self.catalog(session).programmes}
 
     def holdings(
         self, session: Session, learner_id: str, *, exclude_programme: str | None = None
     ) -> Holdings:
         return learner_holdings(
-            session, learner_id, self._programme_index(), exclude_programme=exclude_programme
+            session, learner_id, self._programme_index(session), exclude_programme=exclude_programme
         )
 
     def balance(self, learner_id: str, as_of: date | None = None) -> LearnerBalance:
@@ -104,7 +130,7 @@ class BankReads:
             _require_learner(session, learner_id)
             return progress_toward(
                 session,
-                self.catalog(session),
+                self.catalog(session, day),
                 self.holdings(session, learner_id, exclude_programme=programme_code),
                 recognised_in(session, learner_id, programme_code),
                 learner_id,
@@ -131,7 +157,7 @@ class BankReads:
                     credits=held.credits + what_if.credits,
                 )
             return plan(
-                self.catalog(session),
+                self.catalog(session, day),
                 held,
                 programme_code,
                 day,

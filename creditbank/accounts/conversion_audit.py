@@ -9,16 +9,16 @@ registrar's institution, the learner's holdings, what was already recognised tow
 and the programme's caps, with the entry's ``integrated_at`` as the clock. A conversion appended behind the bank's back that breaks a cap (or
 any other rule) fails here, named by its log index.
 
-What is *not* yet from the log: programmes (titles, courses, caps) still come from the shipped
-``programmes.csv`` the caller passes in, until programmes are entries of their own.
+Programmes come from the log too: their ``programme.registered`` versions are replayed like every
+other entry, and each conversion is judged under the version in force on its ``as_of`` day.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 
 from sqlalchemy import func
 from sqlalchemy.pool import StaticPool
@@ -26,14 +26,17 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from creditbank.accounts.cascade import SYSTEM_ACTOR
 from creditbank.accounts.kinds import KINDS, Admission
+from creditbank.accounts.names import DEFAULT_TIMEZONE
+from creditbank.accounts.programme_versions import ProgrammeVersions
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.replay import replayed_entries
 from creditbank.accounts.snapshot import SessionSnapshot
+from creditbank.accounts.staged_rows import StagedRows
 from creditbank.accounts.tables import PROJECTION_TABLES, ActorRow, MappingRow
 from creditbank.errors import CreditbankError, TamperError
 from creditbank.ledger.entry import Leaf, parse_time
 from creditbank.ledger.store import LogStore
-from creditbank.mapping import Catalog, Mapping, Programme
+from creditbank.mapping import Catalog, Mapping
 
 __all__ = ["ConversionReport", "audit_conversions"]
 
@@ -45,14 +48,18 @@ class ConversionReport:
 
 
 class _Catalogs:
-    """The catalogue as the replayed read models hold it, rebuilt only when mappings change."""
+    """The catalogue as the replayed read models hold it: the programme versions in force on the
+    day asked and the approved, unretired mappings, rebuilt only when either changes."""
 
-    def __init__(self, programmes: Sequence[Programme]) -> None:
-        self.programmes = tuple(programmes)
+    def __init__(self) -> None:
+        self.versions = ProgrammeVersions()
         self.key: tuple[int, int, int] | None = None
-        self.catalog = Catalog(programmes=self.programmes, mappings=())
+        self.mappings: tuple[Mapping, ...] = ()
+        self.catalogs: dict[tuple[object, ...], Catalog] = {}
+        #: The day :meth:`__call__` answers for when not told (the entry's own day).
+        self.today = date.min
 
-    def __call__(self, session: Session) -> Catalog:
+    def __call__(self, session: Session, day: date | None) -> Catalog:
         # approved and not retired: what counted when each conversion was posted
         unretired = col(MappingRow.retired_index).is_(None) & col(MappingRow.approved_index).is_not(
             None
@@ -67,40 +74,62 @@ class _Catalogs:
         key = (int(count), int(last), int(total))
         if key != self.key:
             rows = session.exec(select(MappingRow).where(unretired))
-            mappings = tuple(Mapping.from_json(json.loads(r.mapping_json)) for r in rows)
-            self.catalog = Catalog(programmes=self.programmes, mappings=mappings)
+            self.mappings = tuple(Mapping.from_json(json.loads(r.mapping_json)) for r in rows)
             self.key = key
-        return self.catalog
+            self.catalogs.clear()
+        programmes = self.versions.on(session, day or self.today)
+        catalog = self.catalogs.get(programmes)
+        if catalog is None:
+            catalog = Catalog(programmes=programmes, mappings=self.mappings)
+            self.catalogs[programmes] = catalog
+        return catalog
 
 
 def audit_conversions(
     store: LogStore,
-    programmes: Sequence[Programme],
     *,
     progress: Callable[[int], None] | None = None,
+    timezone: tzinfo = DEFAULT_TIMEZONE,
 ) -> ConversionReport:
-    """Raise :class:`TamperError` naming the first conversion the rules would have refused."""
+    """Raise :class:`TamperError` naming the first conversion the rules would have refused.
+
+    Everything comes from the log: programmes (the version in force on each conversion's as-of
+    day), mappings, actors and holdings, replayed in order."""
     engine = create_engine("sqlite://", poolclass=StaticPool)
     tables = [t.__table__ for t in PROJECTION_TABLES]  # type: ignore[attr-defined]
     SQLModel.metadata.create_all(engine, tables=tables)
-    catalogs = _Catalogs(programmes)
-    index_of = {p.code: p for p in programmes}
+    catalogs = _Catalogs()
     size = store.size()
     checked = 0
     kind = KINDS["conversion.posted"]
     with Session(engine) as session:
-        snapshot = SessionSnapshot(session, catalogs, index_of)
+        snapshot = SessionSnapshot(session, catalogs)
+        # Staged inserts, as the append path writes them; any query writes them first.
+        staged = StagedRows(session)
         for index, leaf, body in replayed_entries(store, size):
             if leaf.entry.type == kind.entry_type:
-                _check(session, snapshot, kind.admit, leaf, body, index)
+                now = _clock(leaf, body)
+                catalogs.today = now.astimezone(timezone).date()
+                _check(session, snapshot, kind.admit, leaf, body, index, now, timezone)
                 checked += 1
             apply_entry(session, index, leaf, body)
-            if index % 1000 == 0:
+            if index % 1000 == 999:
+                staged.flush()
                 session.flush()
                 if progress is not None:
                     progress(index + 1)
+        staged.close()
     engine.dispose()
     return ConversionReport(entries=size, conversions=checked)
+
+
+def _clock(leaf: Leaf, body: object) -> datetime:
+    now = parse_time(leaf.integrated_at, "integrated_at")
+    as_of = getattr(body, "as_of", None)
+    if leaf.entry.actor == SYSTEM_ACTOR and isinstance(as_of, date):
+        # a cascade's re-post keeps the original date: judge it on that day, not on today's
+        now = datetime.combine(as_of, time(23, 59), UTC)
+    return now
 
 
 def _check(
@@ -110,6 +139,8 @@ def _check(
     leaf: Leaf,
     body: object,
     index: int,
+    now: datetime,
+    timezone: tzinfo,
 ) -> None:
     session.flush()
     actor = session.get(ActorRow, leaf.entry.actor)
@@ -118,13 +149,9 @@ def _check(
         raise TamperError(
             f"entry {index}: conversion {conversion} is signed by an unknown actor", index=index
         )
-    now = parse_time(leaf.integrated_at, "integrated_at")
-    as_of = getattr(body, "as_of", None)
-    if leaf.entry.actor == SYSTEM_ACTOR and isinstance(as_of, date):
-        # a cascade's re-post keeps the original date: judge it on that day, not on today's
-        now = datetime.combine(as_of, time(23, 59), UTC)
     try:
-        admit(snapshot, body, Admission(signed=leaf.signed, actor=actor, now=now))
+        admission = Admission(signed=leaf.signed, actor=actor, now=now, timezone=timezone)
+        admit(snapshot, body, admission)
     except CreditbankError as exc:
         code = getattr(exc, "code", None) or type(exc).__name__
         raise TamperError(

@@ -20,7 +20,6 @@ from creditbank.ledger.checkpoint import NoteSigner
 from creditbank.ledger.entry import public_key_to_b64
 from creditbank.ledger.keys import generate_key, load_private_key, save_private_key
 from creditbank.ledger.log import Log
-from creditbank.mapping import Programme
 
 __all__ = ["bootstrap_admin", "verify_authority"]
 
@@ -44,7 +43,6 @@ def bootstrap_admin(
     log_key_file: Path,
     log_key_passphrase: bytes | None,
     origin: str,
-    programmes: tuple[Programme, ...],
     admin_id: str,
     admin_key: Path,
     admin_key_passphrase: bytes | None,
@@ -57,9 +55,7 @@ def bootstrap_admin(
         raise ConflictError("this log already has its genesis; register further admins by entry")
     key = generate_key()
     save_private_key(key, admin_key, passphrase=admin_key_passphrase, insecure=insecure)
-    bank = CreditBank(
-        engine, Log(store, origin=origin, signer=NoteSigner(origin, log_key)), programmes
-    )
+    bank = CreditBank(engine, Log(store, origin=origin, signer=NoteSigner(origin, log_key)))
     bank.bootstrap(
         admin_id=admin_id,
         admin_name="Administrator",

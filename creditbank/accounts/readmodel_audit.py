@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel, select
 
 from creditbank.accounts.projection import apply_entry
 from creditbank.accounts.replay import replayed_entries
+from creditbank.accounts.staged_rows import StagedRows
 from creditbank.accounts.tables import PROJECTION_TABLES, ProjectionStateRow
 from creditbank.errors import TamperError
 from creditbank.ledger.store import LogStore
@@ -115,12 +116,16 @@ def _derive(store: LogStore, size: int, progress: Callable[[int], None] | None) 
         tables = [t.__table__ for t in PROJECTION_TABLES]  # type: ignore[attr-defined]
         SQLModel.metadata.create_all(fresh, tables=tables)
         with Session(fresh) as session:
+            # Staged inserts, one statement per table, as the append path writes them.
+            staged = StagedRows(session)
             for index, leaf, body in replayed_entries(store, size):
                 apply_entry(session, index, leaf, body)
                 if index % 2000 == 1999:
+                    staged.flush()
                     session.flush()
                     if progress is not None:
                         progress(index + 1)
+            staged.close()
             session.flush()
             return _rows(session)
     finally:

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from creditbank.accounts.kinds import Body, parse_body
 from creditbank.accounts.projection import apply_entry
+from creditbank.accounts.staged_rows import StagedRows
 from creditbank.accounts.tables import PROJECTION_TABLES
 from creditbank.errors import CreditbankError, TamperError
 from creditbank.ledger import SqlLogStore
@@ -45,14 +46,23 @@ def replayed_entries(store: LogStore, size: int) -> Iterator[tuple[int, Leaf, Bo
 def replay(
     store: LogStore, session: Session, *, progress: Callable[[int], None] | None = None
 ) -> int:
-    """Apply every log entry to (empty) read models in ``session``; return how many."""
+    """Apply every log entry to (empty) read models in ``session``; return how many.
+
+    Rows are staged and written one statement per table and thousand entries, as the append path
+    writes them (:mod:`creditbank.accounts.staged_rows`): a replay of the whole log is mostly
+    inserts, and one ORM object per row made it several times slower than the ledger audit."""
     size = store.size()
-    for index, leaf, body in replayed_entries(store, size):
-        apply_entry(session, index, leaf, body)
-        if index % 1000 == 0:
-            session.flush()
-            if progress is not None:
-                progress(index + 1)
+    staged = StagedRows(session)
+    try:
+        for index, leaf, body in replayed_entries(store, size):
+            apply_entry(session, index, leaf, body)
+            if index % 1000 == 999:
+                staged.flush()
+                session.flush()
+                if progress is not None:
+                    progress(index + 1)
+    finally:
+        staged.close()
     session.flush()
     if progress is not None:
         progress(size)

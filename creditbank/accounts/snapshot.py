@@ -11,6 +11,7 @@ the preload, and the query that then looks it up writes it first (nothing is flu
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -19,7 +20,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from creditbank.accounts.learner_holdings import learner_holdings, recognised_in
 from creditbank.accounts.staged_rows import StagedRows
-from creditbank.mapping import Catalog, Holdings, PostedRecognition, Programme
+from creditbank.mapping import Catalog, Holdings, PostedRecognition
 
 __all__ = ["SessionSnapshot"]
 
@@ -35,14 +36,12 @@ class SessionSnapshot:
     def __init__(
         self,
         session: Session,
-        catalog: Callable[[Session], Catalog],
-        programmes: dict[str, Programme],
+        catalog: Callable[[Session, date | None], Catalog],
         staged: StagedRows | None = None,
     ) -> None:
         self._session = session
         self._staged = staged
         self._catalog = catalog
-        self._programmes = programmes
         #: Rows a preload found missing: answered without a query until a projection adds them.
         self._absent: set[tuple[type[SQLModel], Any]] = set()
         #: Rows a preload found, by (table, key): answered without the session (the same objects
@@ -92,7 +91,10 @@ class SessionSnapshot:
 
     @property
     def catalog(self) -> Catalog:
-        return self._catalog(self._session)
+        return self._catalog(self._session, None)
+
+    def catalog_on(self, day: date) -> Catalog:
+        return self._catalog(self._session, day)
 
     def created(self, rows: Iterable[object]) -> None:
         """Rows just added (pending in the session) exist from now on."""
@@ -117,8 +119,9 @@ class SessionSnapshot:
         return list(self._session.exec(select(table).filter_by(**equals)))
 
     def holdings(self, learner_id: str, *, exclude_programme: str | None = None) -> Holdings:
+        programmes = {p.code: p for p in self.catalog.programmes}
         return learner_holdings(
-            self._session, learner_id, self._programmes, exclude_programme=exclude_programme
+            self._session, learner_id, programmes, exclude_programme=exclude_programme
         )
 
     def recognised_in(self, learner_id: str, programme_code: str) -> list[PostedRecognition]:

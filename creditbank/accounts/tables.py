@@ -25,6 +25,7 @@ __all__ = [
     "LearnerIdentityRow",
     "LearnerRow",
     "MappingRow",
+    "ProgrammeRow",
     "ProjectionStateRow",
     "RecognitionRow",
     "RecognitionSourceRow",
@@ -137,6 +138,26 @@ class MappingRow(SQLModel, table=True):
     approved_by: str | None = Field(default=None, max_length=128)
 
 
+class ProgrammeRow(SQLModel, table=True):
+    """One version of a programme, from its ``programme.registered`` entry (issue 12).
+
+    Versions of a programme number 1, 2, ...; the version in force on a day is the highest whose
+    ``effective_from`` is on or before it (see :mod:`creditbank.accounts.programme_versions`)."""
+
+    __tablename__ = "programme_versions"
+
+    code: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True)
+    institution: str = Field(index=True, max_length=16)
+    #: ISO date the version takes effect (a local calendar day).
+    effective_from: str = Field(max_length=10)
+    #: ``programme_to_json`` as canonical JSON text, exactly as it was signed.
+    programme_json: str = Field(sa_column=Column(Text, nullable=False))
+    registered_index: int = _index()
+    registered_at: str = Field(max_length=32)
+    registered_by: str = Field(max_length=128)
+
+
 class ConversionRow(SQLModel, table=True):
     __tablename__ = "conversions"
 
@@ -214,6 +235,7 @@ PROJECTION_TABLES: list[type[SQLModel]] = [
     CertificateRow,
     CreditRow,
     MappingRow,
+    ProgrammeRow,
     ConversionRow,
     RecognitionRow,
     RecognitionSourceRow,

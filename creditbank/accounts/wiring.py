@@ -1,4 +1,5 @@
-"""Assemble a running credit bank from explicit values: engine, log, key, programmes.
+"""Assemble a running credit bank from explicit values: engine, log, key (programmes come from
+the log's ``programme.registered`` entries, never from a file).
 
 ``api`` and ``cli`` read settings and call these; the core never reads the environment. One place
 builds the object graph so the server, the CLI and the tests wire it the same way.
@@ -43,7 +44,8 @@ def shipped_data_dir() -> Path:
 
 
 def load_programmes(data_dir: Path) -> tuple[Programme, ...]:
-    """Programmes (courses, totals, caps) of the open university, from the shipped files."""
+    """Programmes (courses, totals, caps) from the shipped files: what the demo and the tests
+    sign and post as ``programme.registered`` entries (the bank reads programmes from the log)."""
     catalog = load_catalog(data_dir / "qualification_map.csv", data_dir / "programmes.csv")
     return catalog.programmes
 
@@ -81,7 +83,6 @@ def open_bank(
             yield CreditBank(
                 engine,
                 log,
-                load_programmes(config.data_dir),
                 clock=clock,
                 timezone=ZoneInfo(config.timezone),
             )

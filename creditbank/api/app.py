@@ -42,6 +42,7 @@ from creditbank.api.routes import (
     learners,
     log,
     mappings,
+    programmes,
     reports,
 )
 from creditbank.config import Settings
@@ -155,7 +156,7 @@ def create_app(
     # how soon a request's router is found, never which route answers.
     for module in (health, learners, certificates, credits, conversions, mappings):
         app.include_router(module.router)
-    for module in (log, catalogue, actors):
+    for module in (log, catalogue, actors, programmes):
         app.include_router(module.router)
     app.include_router(batch.router)
     app.include_router(admin_audit.router)

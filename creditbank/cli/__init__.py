@@ -28,6 +28,7 @@ from creditbank.cli import (
 )
 from creditbank.cli.common import new_app
 from creditbank.cli.mapping_commands import mapping_app
+from creditbank.cli.programme_commands import programme_app
 from creditbank.cli.witness_commands import witness_app
 
 __all__ = ["AREAS", "EXIT_CODES", "WRITE_COMMANDS", "app", "main"]
@@ -73,6 +74,7 @@ for _area in AREAS:
     app.add_typer(_area)
 app.add_typer(witness_app, name="witness")
 app.add_typer(mapping_app, name="mapping")
+app.add_typer(programme_app, name="programme")
 # Groups with a name of their own: ``creditbank import ...``, ``creditbank report ...``.
 app.add_typer(import_commands.app, name="import")
 app.add_typer(report_commands.app, name="report")
@@ -93,6 +95,7 @@ WRITE_COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "certificate.revoked": (("certificate", "revoke"), "revoke_certificate"),
     "credit.earned": (("credit", "record"), "record_credit"),
     # A map's rows go in one signed batch (all or nothing), through the client's import.
+    "programme.registered": (("programme", "register"), "register_programme"),
     "mapping.registered": (("import-map",), "import_mappings"),
     "mapping.retired": (("mapping", "retire"), "retire_mapping"),
     "mapping.approved": (("mapping", "approve"), "approve_mapping"),

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -23,7 +24,6 @@ from creditbank.accounts.genesis import bootstrap_admin, verify_authority
 from creditbank.accounts.migrate import current_revision, upgrade
 from creditbank.accounts.readmodel_audit import audit_read_models
 from creditbank.accounts.replay import rebuild
-from creditbank.accounts.wiring import load_programmes, shipped_data_dir
 from creditbank.cli import log_keys
 from creditbank.cli.common import (
     DbOption,
@@ -105,7 +105,6 @@ def init_command(
                 log_key_file=key_file,
                 log_key_passphrase=passphrase,
                 origin=origin or settings.origin,
-                programmes=load_programmes(settings.data_dir or shipped_data_dir()),
                 admin_id=admin_id,
                 admin_key=admin_key,
                 admin_key_passphrase=secret(settings.key_passphrase),
@@ -213,9 +212,7 @@ def verify_command(
         read_models = audit_read_models(engine, SqlLogStore(engine)) if authority else None
         # Every conversion.posted re-checked against the rules in force when it was posted.
         conversions = (
-            audit_conversions(
-                SqlLogStore(engine), load_programmes(settings.data_dir or shipped_data_dir())
-            )
+            audit_conversions(SqlLogStore(engine), timezone=ZoneInfo(settings.timezone))
             if authority is not None
             else None
         )

@@ -29,6 +29,7 @@ WRITE_METHODS: dict[str, str] = {
     "certificate.issued": "issue_certificate",
     "certificate.revoked": "revoke_certificate",
     "credit.earned": "record_credit",
+    "programme.registered": "register_programme",
     "mapping.registered": "register_mapping",
     "mapping.approved": "approve_mapping",
     "mapping.retired": "retire_mapping",
@@ -84,6 +85,20 @@ class EntryWrites(ClientBase):
 
     def revoke_token(self, token_id: str) -> None:
         self._send("DELETE", f"/v1/tokens/{token_id}")
+
+    # --- registrar: programmes ---------------------------------------------------------------
+
+    def register_programme(
+        self, programme: Mapping[str, Any], version: int, effective_from: date
+    ) -> Receipt:
+        """A registrar of the programme's institution registers it (version 1) or a new version
+        (``programme`` as ``creditbank.mapping.programme_json.programme_to_json`` writes it)."""
+        body = {
+            "programme": dict(programme),
+            "version": version,
+            "effective_from": effective_from.isoformat(),
+        }
+        return self._write("programme.registered", body)
 
     # --- provider -----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.identity import Identity, commitment_of, new_learner_id, new_salt
 from creditbank.client import EntrySigner
+from creditbank.demo.programmes import programme_body
 from creditbank.demo.setup import DemoActor, DemoLearner, DemoSetup
 from creditbank.errors import ConflictError, InputError
 from creditbank.ledger.entry import SignedEntry, public_key_to_b64
@@ -159,6 +160,10 @@ def build_demo(bank: CreditBank, data_dir: Path, *, base_url: str, map_dir: Path
         )
     )
     bank.submit_many(registrations)
+    # SOU's registrar registers the shipped programmes (version 1 each): the catalogue is the log's.
+    bank.submit_many(
+        [registrar.sign("programme.registered", programme_body(p)) for p in catalog.programmes]
+    )
 
     # Providers propose their mappings; SOU's registrar approves every shipped one.
     for name in provider_names:

@@ -31,6 +31,7 @@ from creditbank.mapping import (
     ProgrammeCaps,
     QualificationRequirement,
 )
+from creditbank.mapping.programme_json import programme_to_json
 
 ORIGIN = "creditbank.test/log"
 SOU = "SOU"
@@ -235,6 +236,20 @@ class World:
             },
         )
 
+    def register_programme(
+        self, programme: Programme, version: int = 1, effective_from: str = "2020-09-01"
+    ) -> Receipt:
+        """SOU's registrar (or the programme institution's) registers a programme version."""
+        return self.post(
+            self.registrar_of(programme.institution),
+            "programme.registered",
+            {
+                "programme": programme_to_json(programme),
+                "version": version,
+                "effective_from": effective_from,
+            },
+        )
+
     def register_mapping(self, m: Mapping) -> Receipt:
         """Register (propose) a mapping and approve it as SOU's registrar; the registration's
         receipt."""
@@ -303,7 +318,7 @@ def make_world(engine: Engine) -> Iterator[World]:
     store = SqlLogStore(engine)
     with Log.open(store, origin=ORIGIN, signer=signer) as log:
         log.register_key(now=clock())
-        bank = CreditBank(engine, log, (PROGRAMME, PROGRAMME_B), clock=clock)
+        bank = CreditBank(engine, log, clock=clock)
         admin = Actor("admin")
         bank.bootstrap(
             admin_id="admin", admin_name="Administrator", admin_public_key=admin.public_key
@@ -312,6 +327,8 @@ def make_world(engine: Engine) -> Iterator[World]:
         world.register_actor(world.provider, "provider")
         world.register_actor(Actor(SOU), "institution")
         world.register_actor(world.registrar, "registrar")
+        for programme in (PROGRAMME, PROGRAMME_B):
+            world.register_programme(programme)
         yield world
 
 

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from creditbank.accounts.identity import Identity, commitment_of, new_salt
 from creditbank.accounts.migrate import head_revision
-from creditbank.accounts.wiring import BankConfig, open_bank, shipped_data_dir
+from creditbank.accounts.wiring import BankConfig, load_programmes, open_bank, shipped_data_dir
 from creditbank.cli import app
+from creditbank.demo.programmes import programme_body
 from creditbank.ledger.entry import Entry, public_key_to_b64, sign_entry
 from creditbank.ledger.keys import generate_key, load_private_key, save_private_key
 
@@ -90,6 +91,15 @@ def test_operator_workflow(cli_env: dict[str, str], tmp_path: Path) -> None:
                 body=body,
             )
             bank.submit(sign_entry(entry, admin))
+        for programme in load_programmes(shipped_data_dir()):  # the catalogue is the log's
+            entry = Entry.create(
+                type="programme.registered",
+                actor="reg-sou",
+                nonce=f"programme-{programme.code}",
+                claimed_at=bank.clock(),
+                body=programme_body(programme),
+            )
+            bank.submit(sign_entry(entry, registrar))
 
     map_csv = str(shipped_data_dir() / "qualification_map.csv")
     import_args = (

@@ -252,7 +252,7 @@ def test_revocation_cascades_two_levels_deep(mapped: World) -> None:
         rows = session.exec(select(RecognitionRow).where(col(RecognitionRow.reversed_at).is_(None)))
         assert {s for r in rows for s in r.sources.split()} == {"C-2"}
     audit_log(mapped.bank.log.store, origin=ORIGIN)
-    audit_conversions(mapped.bank.log.store, mapped.bank.programmes)
+    audit_conversions(mapped.bank.log.store)
 
 
 def test_as_of_balance_reads_the_past(mapped: World) -> None:

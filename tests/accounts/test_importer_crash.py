@@ -30,6 +30,7 @@ from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.replay import rebuild, snapshot
 from creditbank.accounts.tables import MappingRow
 from creditbank.accounts.wiring import create_schema, load_programmes, shipped_data_dir
+from creditbank.demo.programmes import programme_body
 from creditbank.ledger.audit import audit_log
 from creditbank.ledger.checkpoint import NoteSigner
 from creditbank.ledger.entry import Entry, public_key_to_b64, sign_entry
@@ -72,32 +73,48 @@ def test_killed_importer_never_leaves_a_partial_import(
     engine: Engine, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     create_schema(engine)
-    log_key, admin, provider = (Ed25519PrivateKey.generate() for _ in range(3))
+    log_key, admin, provider, registrar = (Ed25519PrivateKey.generate() for _ in range(4))
     save_private_key(log_key, tmp_path / "log.key", passphrase=PASSPHRASE.encode())
     save_private_key(provider, tmp_path / "provider.key", passphrase=PASSPHRASE.encode())
     store = SqlLogStore(engine)
     with Log.open(store, origin=ORIGIN, signer=NoteSigner(ORIGIN, log_key)) as log:
         log.register_key(now=log_clock())
-        bank = CreditBank(engine, log, load_programmes(shipped_data_dir()))
+        bank = CreditBank(engine, log)
         bank.bootstrap(
             admin_id="admin",
             admin_name="Admin",
             admin_public_key=public_key_to_b64(admin.public_key()),
         )
-        entry = Entry.create(
-            type="actor.registered",
-            actor="admin",
-            nonce="register-provider",
-            claimed_at=log_clock(),
-            body={
-                "v": 1,
-                "actor_id": PROVIDER,
-                "role": "provider",
-                "name": "Crash-test training base",
-                "public_key": public_key_to_b64(provider.public_key()),
-            },
-        )
-        bank.submit(sign_entry(entry, admin))
+        actors = [
+            ("provider", PROVIDER, provider, {}),
+            ("institution", "SOU", Ed25519PrivateKey.generate(), {}),
+            ("registrar", "reg-sou", registrar, {"institution": "SOU"}),
+        ]
+        for role, actor_id, key, extra in actors:
+            entry = Entry.create(
+                type="actor.registered",
+                actor="admin",
+                nonce=f"register-{actor_id}",
+                claimed_at=log_clock(),
+                body={
+                    "v": 1,
+                    "actor_id": actor_id,
+                    "role": role,
+                    "name": f"Crash-test {role}",
+                    "public_key": public_key_to_b64(key.public_key()),
+                    **extra,
+                },
+            )
+            bank.submit(sign_entry(entry, admin))
+        for programme in load_programmes(shipped_data_dir()):
+            entry = Entry.create(
+                type="programme.registered",
+                actor="reg-sou",
+                nonce=f"programme-{programme.code}",
+                claimed_at=log_clock(),
+                body=programme_body(programme),
+            )
+            bank.submit(sign_entry(entry, registrar))
 
     url = engine.url.render_as_string(hide_password=False)
     env = {

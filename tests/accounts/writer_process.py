@@ -28,14 +28,12 @@ def append_certificates(
     worker: int,
     count: int,
 ) -> list[int]:
-    from tests.accounts.conftest import PROGRAMME, PROGRAMME_B
-
     engine = make_engine(url, schema=schema)
     signer = NoteSigner(origin, Ed25519PrivateKey.from_private_bytes(log_key))
     provider = Ed25519PrivateKey.from_private_bytes(provider_key)
     indices = []
     with Log.open(SqlLogStore(engine), origin=origin, signer=signer) as log:
-        bank = CreditBank(engine, log, (PROGRAMME, PROGRAMME_B))
+        bank = CreditBank(engine, log)
         committer = GroupCommitter(bank) if worker % 2 else None  # half group-commit, half direct
         for i in range(count):
             entry = Entry.create(

@@ -38,6 +38,7 @@ from creditbank.accounts.replay import rebuild, snapshot
 from creditbank.accounts.tables import CertificateRow
 from creditbank.accounts.wiring import create_schema, load_programmes, shipped_data_dir
 from creditbank.client.signer import EntrySigner
+from creditbank.demo.programmes import programme_body
 from creditbank.ledger.audit import audit_log
 from creditbank.ledger.checkpoint import NoteSigner, NoteVerifier
 from creditbank.ledger.entry import SignedEntry, public_key_to_b64
@@ -122,7 +123,7 @@ def prepare_ledger(engine: Engine, folder: Path, *, pg_schema: str | None) -> Se
     learner_id = new_learner_id()
     with Log.open(SqlLogStore(engine), origin=ORIGIN, signer=NoteSigner(ORIGIN, log_key)) as log:
         log.register_key(now=now)
-        bank = CreditBank(engine, log, load_programmes(shipped_data_dir()))
+        bank = CreditBank(engine, log)
         bank.bootstrap(admin_id="admin", admin_name="Admin", admin_public_key=admin.public_key)
         institution = EntrySigner("SOU", Ed25519PrivateKey.generate())
         bank.submit_many(
@@ -143,6 +144,12 @@ def prepare_ledger(engine: Engine, folder: Path, *, pg_schema: str | None) -> Se
                     (institution, "institution"),
                     (registrar, "registrar"),
                 )
+            ]
+        )
+        bank.submit_many(
+            [
+                registrar.sign("programme.registered", programme_body(p))
+                for p in load_programmes(shipped_data_dir())
             ]
         )
         bank.submit(

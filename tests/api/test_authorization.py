@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from creditbank.credentials.issuance import issue_credential
 from creditbank.credentials.issuer import CredentialIssuer
 from creditbank.ledger.entry import key_id_of, public_key_to_b64
 from creditbank.ledger.keys import generate_key
+from creditbank.mapping.programme_json import programme_to_json
 from tests.api.world import Actor, World, unique
 
 CALLERS = ("anonymous", "admin", "provider", "registrar", "learner", "other_learner")
@@ -58,6 +59,12 @@ def _signed(entry_type: str, body: Callable[[World], dict[str, Any]], path: str 
         return path.format(**data) if path else "", signer.post_json(entry_type, data)
 
     return build
+
+
+def _programme_body(world: World) -> dict[str, Any]:
+    """A new programme of SOU (the world's registrar's institution), SOU-CNC's courses."""
+    programme = replace(world.catalog.programme("SOU-CNC"), code=unique("P"))
+    return {"programme": programme_to_json(programme), "version": 1, "effective_from": "2020-09-01"}
 
 
 def _actor_body(world: World) -> dict[str, Any]:
@@ -298,6 +305,12 @@ ROWS = [
         # issue 12: either side retires: its provider, or a registrar of the programme's
         # institution (the world's registrar is SOU's, and every shipped programme is SOU's)
         {"provider": 201, "registrar": 201},
+    ),
+    Row(
+        "register programme",
+        "POST",
+        _path(_signed("programme.registered", _programme_body), "/v1/programmes"),
+        {"registrar": 201},
     ),
     Row(
         "approve mapping",
@@ -603,6 +616,7 @@ INSTITUTION_ROWS = [
     for row in ROWS
     if row.name
     in {
+        "register programme",
         "retire mapping",
         "approve mapping",
         "post conversion",

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.identity import Identity, commitment_of, new_learner_id, new_salt
 from creditbank.accounts.tables import ActorRow
-from creditbank.accounts.wiring import create_schema, load_programmes, shipped_data_dir
+from creditbank.accounts.wiring import create_schema, shipped_data_dir
 from creditbank.client.signer import EntrySigner
 from creditbank.demo import DEMO_ORIGIN, DemoSetup, build_demo
 from creditbank.ledger.checkpoint import NoteSigner
@@ -244,7 +244,7 @@ def open_world(engine: Engine, data_dir: Path) -> World:
     log_key = generate_key()
     log = Log(SqlLogStore(engine), origin=DEMO_ORIGIN, signer=NoteSigner(DEMO_ORIGIN, log_key))
     shipped = shipped_data_dir()
-    bank = CreditBank(engine, log, load_programmes(shipped))
+    bank = CreditBank(engine, log)
     setup = build_demo(bank, data_dir, base_url="http://testserver", map_dir=shipped)
     catalog = load_catalog(shipped / "qualification_map.csv", shipped / "programmes.csv")
 

@@ -245,8 +245,9 @@ def _run(line: str, demo: Demo, captured: dict[str, str]) -> tuple[int, str]:
 def _capture(line: str, output: str, captured: dict[str, str]) -> None:
     """Remember the public key ``keys new`` printed, for the ``actor register`` after it."""
     if line.startswith("creditbank keys new"):
-        if found := re.search(r"public_key\W+([A-Za-z0-9+/_=-]{40,})", output):
-            captured["--public-key …"] = f"--public-key {found.group(1)}"
+        found = re.search(r"^public_key: ([A-Za-z0-9+/=]{44})$", output, re.MULTILINE)
+        assert found, f"`{line}` printed no public key:\n{output!r}"
+        captured["--public-key …"] = f"--public-key {found.group(1)}"
 
 
 def _serve_cli_demo(line: str, demo: Demo) -> None:

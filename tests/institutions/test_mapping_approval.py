@@ -194,5 +194,5 @@ def test_a_conversion_on_an_unapproved_mapping_appended_behind_the_back_fails_ve
     index = world.bank.log.size()
     world.bank.log.append([world.registrar.sign("conversion.posted", body)], now=datetime.now(UTC))
     with pytest.raises(TamperError) as found:
-        audit_conversions(SqlLogStore(world.bank.engine), world.bank.programmes)
+        audit_conversions(SqlLogStore(world.bank.engine))
     assert found.value.index == index and f"entry {index}" in str(found.value)

@@ -50,7 +50,7 @@ def _conversion(world: World, learner_id: str, certificates: dict[str, str]) -> 
 def test_the_demo_ledger_conversions_all_hold(sqlite_world: World) -> None:
     world = sqlite_world
     world.new_conversion()
-    report = audit_conversions(SqlLogStore(world.bank.engine), world.bank.programmes)
+    report = audit_conversions(SqlLogStore(world.bank.engine))
     assert report.conversions >= 2 and report.entries == world.bank.log.size()
 
 
@@ -75,11 +75,11 @@ def test_a_cap_breaking_conversion_appended_behind_the_back_is_named(
     signed = world.registrar.sign("conversion.posted", body)
     with pytest.raises(RuleViolation, match="at most 4 certificates"):  # the bank refuses it
         world.bank.submit(signed)
-    clean = audit_conversions(SqlLogStore(world.bank.engine), world.bank.programmes)
+    clean = audit_conversions(SqlLogStore(world.bank.engine))
     index = world.bank.log.size()
     world.bank.log.append([signed], now=datetime.now(UTC))  # behind the code's back
     with pytest.raises(TamperError) as found:
-        audit_conversions(SqlLogStore(world.bank.engine), world.bank.programmes)
+        audit_conversions(SqlLogStore(world.bank.engine))
     assert found.value.index == index
     assert "cap-exceeded" in str(found.value) and f"entry {index}" in str(found.value)
     assert clean.entries == index

@@ -45,7 +45,12 @@ class Snapshot(Protocol):
 
     @property
     def catalog(self) -> Catalog:
-        """Programmes plus every registered, unretired mapping."""
+        """Programmes in force today plus every approved, unretired mapping."""
+        ...
+
+    def catalog_on(self, day: date) -> Catalog:
+        """The catalogue with the programme versions in force on ``day`` (a conversion's as-of
+        day: the caps it is judged under, live and in ``creditbank verify``)."""
         ...
 
     def get(self, table: type[_Row], key: Any) -> _Row | None:

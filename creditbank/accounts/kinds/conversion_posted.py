@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.common import not_future, require_learner
 from creditbank.accounts.kinds.fields import Body, Credits, Day, Identifier, SourceId
-from creditbank.accounts.kinds.institutions import programme_institution, require_own_institution
+from creditbank.accounts.kinds.institutions import require_own_institution
 from creditbank.accounts.tables import (
     ConversionRow,
     LearnerRow,
@@ -54,9 +54,10 @@ class ConversionPosted(Body):
 def admit(snapshot: Snapshot, body: ConversionPosted, admission: Admission) -> None:
     if snapshot.get(ConversionRow, body.conversion_id) is not None:
         raise ConflictError(f"conversion {body.conversion_id!r} already exists")
+    catalog = snapshot.catalog_on(body.as_of)
     require_own_institution(
         admission,
-        programme_institution(snapshot, body.programme_code),
+        catalog.programme(body.programme_code).institution,
         f"conversions into {body.programme_code}",
     )
     require_learner(snapshot, body.learner_id)
@@ -72,7 +73,7 @@ def admit(snapshot: Snapshot, body: ConversionPosted, admission: Admission) -> N
             "a conversion lists the same course twice", code="course-already-credited"
         )
     granted = evaluate(
-        snapshot.catalog,
+        catalog,
         snapshot.holdings(body.learner_id, exclude_programme=body.programme_code),
         body.programme_code,
         body.as_of,

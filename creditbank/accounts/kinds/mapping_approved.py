@@ -11,6 +11,7 @@ may have changed since it was proposed.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated
 
 from pydantic import Field, StrictInt
@@ -20,7 +21,7 @@ from creditbank.accounts.kinds.base import Admission, Kind, RowKey, Snapshot
 from creditbank.accounts.kinds.fields import Body, Identifier
 from creditbank.accounts.kinds.institutions import programme_institution, require_own_institution
 from creditbank.accounts.kinds.mapping_registered import MAX_VERSION
-from creditbank.accounts.tables import MappingRow
+from creditbank.accounts.tables import MappingRow, ProgrammeRow
 from creditbank.errors import ConflictError, NotFoundError
 from creditbank.ledger.entry import Leaf
 from creditbank.mapping import Mapping
@@ -48,8 +49,14 @@ def admit(snapshot: Snapshot, body: MappingApproved, admission: Admission) -> No
         raise ConflictError(f"mapping {body.mapping_id} is retired; it can no longer be approved")
     if row.approved_at is not None:
         raise ConflictError(f"mapping {body.mapping_id} version {body.version} is already approved")
-    # The approved catalogue with this version must still be consistent (versions, caps, cycles).
+    # The approved catalogue with this version must still be consistent (versions, caps, cycles),
+    # today and on each day a registered programme version is still to take effect.
     snapshot.catalog.with_mapping(mapping)
+    today = admission.today.isoformat()
+    for day in sorted(
+        {r.effective_from for r in snapshot.where(ProgrammeRow) if r.effective_from > today}
+    ):
+        snapshot.catalog_on(date.fromisoformat(day)).with_mapping(mapping)
 
 
 def project(session: Session, index: int, leaf: Leaf, body: MappingApproved) -> None:

@@ -29,6 +29,7 @@ from creditbank.accounts.kinds import (
     mapping_approved,
     mapping_registered,
     mapping_retired,
+    programme_registered,
 )
 from creditbank.accounts.kinds.base import Kind
 from creditbank.accounts.kinds.fields import Body
@@ -49,6 +50,7 @@ KINDS: dict[str, Kind] = {
         certificate_issued.KIND,
         certificate_revoked.KIND,
         credit_earned.KIND,
+        programme_registered.KIND,  # issue 12, programmes on the log
         mapping_registered.KIND,
         mapping_retired.KIND,
         mapping_approved.KIND,  # issue 12, mapping approval

@@ -1,7 +1,7 @@
 """The public catalogue: qualifications, programmes, courses and mappings, filterable and paged.
 
-The catalogue is what the log has built: the programmes the server was started with plus every
-approved mapping version not yet retired. Versions a provider registered that no registrar of the
+The catalogue is what the log has built: the programme versions in force today (each a signed
+``programme.registered``) plus every approved mapping version not yet retired. Versions a provider registered that no registrar of the
 programme's institution has approved yet are listed apart, as proposed (they count nowhere).
 Anyone may read it; no token is needed.
 """
