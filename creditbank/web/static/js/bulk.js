@@ -5,12 +5,9 @@
 // so importing a file again appends nothing twice and an interrupted import resumes. A learner row
 // gets its random learner id, salt and salted commitment here, and its nonce keyed by the signer's
 // own key; the name and ID number go beside the entry to the erasable identity table.
-import { canonicalBytes } from "./crypto/jcs.js";
-import { sha256, sign } from "./crypto/ed25519.js";
-import { base64Encode, bytesToHex, concatBytes, hexToBytes } from "./crypto/multibase.js";
+import { bytesToHex } from "./crypto/multibase.js";
+import { learnerRegistration, signEntry } from "./entry.js";
 import { openKeyFile } from "./keyfile.js";
-
-const DOMAIN = new TextEncoder().encode("creditbank-entry/v1\n");
 const BATCH_ROWS = 100; // well under the request body limit with identities and signatures
 const NONCE_QUERY = 1000; // what POST /web/imports/known-nonces takes at once
 
@@ -19,14 +16,6 @@ class RowRefused extends Error {
     super(message);
     this.row = row;
   }
-}
-
-function nowStamp() {
-  return new Date().toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
-}
-
-function randomHex(bytes) {
-  return bytesToHex(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
 async function postJson(form, url, payload) {
@@ -44,17 +33,9 @@ async function learnerNonce(nonceKey, idNumber) {
   return `imp-l-${bytesToHex(new Uint8Array(mac)).slice(0, 40)}`;
 }
 
-async function learnerBody(identity) {
-  const salt = randomHex(32);
-  const person = canonicalBytes({ id_number: identity.id_number, name: identity.name });
-  const commitment = bytesToHex(await sha256(concatBytes(hexToBytes(salt), person)));
-  return { body: { v: 1, learner_id: `L-${randomHex(8)}`, commitment }, identity: { ...identity, salt } };
-}
-
-async function signed(form, key, nonce, body) {
-  const entry = { type: form.dataset.type, actor: form.dataset.actor, claimed_at: nowStamp(), nonce, body };
-  const signature = await sign(key.privateKey, concatBytes(DOMAIN, canonicalBytes(entry)));
-  return { entry, signature: { alg: "Ed25519", public_key: base64Encode(key.publicKey), sig: base64Encode(signature) } };
+function signed(form, key, nonce, body) {
+  const { type, actor } = form.dataset;
+  return signEntry(key.privateKey, key.publicKey, { type, actor, nonce, body });
 }
 
 async function knownNonces(form, nonces) {
@@ -71,7 +52,7 @@ async function postBatch(form, key, chunk, result) {
   const entries = [];
   for (const item of chunk) {
     if (item.identity) {
-      const { body, identity } = await learnerBody(item.identity);
+      const { body, identity } = await learnerRegistration(item.identity.name, item.identity.id_number);
       item.learnerId = body.learner_id;
       entries.push({ entry: await signed(form, key, item.nonce, body), identity });
     } else {

@@ -5,21 +5,9 @@
 // entry is signed with WebCrypto Ed25519 over "creditbank-entry/v1\n" || RFC 8785(entry) (the
 // project's jcs.js), and only the signed entry is sent. The private key never leaves the browser.
 import { storedKey } from "./browser-keys.js";
-import { canonicalBytes } from "./crypto/jcs.js";
-import { sha256, sign } from "./crypto/ed25519.js";
-import { base64Decode, base64Encode, bytesToHex, concatBytes } from "./crypto/multibase.js";
+import { base64Decode } from "./crypto/multibase.js";
+import { learnerRegistration, randomHex, signEntry } from "./entry.js";
 import { openKeyFile } from "./keyfile.js";
-
-const DOMAIN = new TextEncoder().encode("creditbank-entry/v1\n");
-
-function nowStamp() {
-  // RFC 3339 UTC with microseconds, the one spelling the ledger accepts.
-  return new Date().toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
-}
-
-function randomHex(bytes) {
-  return bytesToHex(crypto.getRandomValues(new Uint8Array(bytes)));
-}
 
 function fieldValues(form) {
   const values = {};
@@ -39,37 +27,19 @@ function describe(form) {
   preview.textContent = preview.dataset.template.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "…");
 }
 
-// A learner registration: a random id and salt made here, and the salted commitment to the person
-// (SHA-256(salt || RFC 8785({"id_number", "name"}))); the name and ID number go beside the entry
-// to the erasable identity table, never into the signed entry.
+// A learner registration (entry.js): the name and ID number go beside the entry to the erasable
+// identity table, never into the signed entry.
 async function registration(form) {
   const name = form.querySelector("[data-identity=name]").value.trim();
   const idNumber = form.querySelector("[data-identity=id_number]").value.trim();
-  const salt = randomHex(32);
-  const person = canonicalBytes({ id_number: idNumber, name });
-  const saltBytes = new Uint8Array(salt.match(/../g).map((h) => parseInt(h, 16)));
-  const commitment = bytesToHex(await sha256(concatBytes(saltBytes, person)));
-  const learnerId = `L-${randomHex(8)}`;
-  return {
-    body: { v: 1, learner_id: learnerId, commitment },
-    extra: { identity: { name, id_number: idNumber, salt } },
-  };
+  const { body, identity } = await learnerRegistration(name, idNumber);
+  return { body, extra: { identity } };
 }
 
 async function post(form, privateKey, publicKey, body, extra = {}) {
-  const entry = {
-    type: form.dataset.type,
-    actor: form.dataset.actor,
-    claimed_at: nowStamp(),
-    nonce: `n-${randomHex(12)}`,
-    body,
-  };
-  const signature = await sign(privateKey, concatBytes(DOMAIN, canonicalBytes(entry)));
-  const payload = {
-    entry,
-    signature: { alg: "Ed25519", public_key: base64Encode(publicKey), sig: base64Encode(signature) },
-    ...extra,
-  };
+  const { type, actor } = form.dataset;
+  const signed = await signEntry(privateKey, publicKey, { type, actor, nonce: `n-${randomHex(12)}`, body });
+  const payload = { ...signed, ...extra };
   const answer = await fetch("/web/entries", {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-CSRF-Token": form.dataset.csrf },
