@@ -16,23 +16,20 @@ other entry, and each conversion is judged under the version in force on its ``a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 
 from sqlalchemy import func
-from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlmodel import Session, col, select
 
 from creditbank.accounts.cascade import SYSTEM_ACTOR
-from creditbank.accounts.kinds import KINDS, Admission
+from creditbank.accounts.kinds import KINDS, Admission, Body
 from creditbank.accounts.names import DEFAULT_TIMEZONE
 from creditbank.accounts.programme_versions import ProgrammeVersions
-from creditbank.accounts.projection import apply_entry
-from creditbank.accounts.replay import replayed_entries
+from creditbank.accounts.replay import project, replayed_entries, scratch_read_models
 from creditbank.accounts.snapshot import SessionSnapshot
-from creditbank.accounts.staged_rows import StagedRows
-from creditbank.accounts.tables import PROJECTION_TABLES, ActorRow, MappingRow
+from creditbank.accounts.tables import ActorRow, MappingRow
 from creditbank.errors import CreditbankError, TamperError
 from creditbank.ledger.entry import Leaf, parse_time
 from creditbank.ledger.store import LogStore
@@ -95,31 +92,25 @@ def audit_conversions(
 
     Everything comes from the log: programmes (the version in force on each conversion's as-of
     day), mappings, actors and holdings, replayed in order."""
-    engine = create_engine("sqlite://", poolclass=StaticPool)
-    tables = [t.__table__ for t in PROJECTION_TABLES]  # type: ignore[attr-defined]
-    SQLModel.metadata.create_all(engine, tables=tables)
     catalogs = _Catalogs()
     size = store.size()
     checked = 0
     kind = KINDS["conversion.posted"]
-    with Session(engine) as session:
+    with scratch_read_models() as session:
         snapshot = SessionSnapshot(session, catalogs)
-        # Staged inserts, as the append path writes them; any query writes them first.
-        staged = StagedRows(session)
-        for index, leaf, body in replayed_entries(store, size):
-            if leaf.entry.type == kind.entry_type:
-                now = _clock(leaf, body)
-                catalogs.today = now.astimezone(timezone).date()
-                _check(session, snapshot, kind.admit, leaf, body, index, now, timezone)
-                checked += 1
-            apply_entry(session, index, leaf, body)
-            if index % 1000 == 999:
-                staged.flush()
-                session.flush()
-                if progress is not None:
-                    progress(index + 1)
-        staged.close()
-    engine.dispose()
+
+        def checked_first() -> Iterator[tuple[int, Leaf, Body]]:
+            """The log's entries, each conversion checked against the state before it applies."""
+            nonlocal checked
+            for index, leaf, body in replayed_entries(store, size):
+                if leaf.entry.type == kind.entry_type:
+                    now = _clock(leaf, body)
+                    catalogs.today = now.astimezone(timezone).date()
+                    _check(session, snapshot, kind.admit, leaf, body, index, now, timezone)
+                    checked += 1
+                yield index, leaf, body
+
+        project(session, checked_first(), progress=progress)
     return ConversionReport(entries=size, conversions=checked)
 
 

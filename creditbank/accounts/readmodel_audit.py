@@ -18,14 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy import select as sa_select
-from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
-from creditbank.accounts.projection import apply_entry
-from creditbank.accounts.replay import replayed_entries
-from creditbank.accounts.staged_rows import StagedRows
+from creditbank.accounts.replay import project, replayed_entries, scratch_read_models
 from creditbank.accounts.tables import PROJECTION_TABLES, ProjectionStateRow
 from creditbank.errors import TamperError
 from creditbank.ledger.store import LogStore
@@ -121,27 +118,9 @@ def _snapshot(engine: Engine) -> Iterator[Session]:
 
 
 def _derive(store: LogStore, size: int, progress: Callable[[int], None] | None) -> Rows:
-    fresh = create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
-    try:
-        tables = [t.__table__ for t in PROJECTION_TABLES]  # type: ignore[attr-defined]
-        SQLModel.metadata.create_all(fresh, tables=tables)
-        with Session(fresh) as session:
-            # Staged inserts, one statement per table, as the append path writes them.
-            staged = StagedRows(session)
-            for index, leaf, body in replayed_entries(store, size):
-                apply_entry(session, index, leaf, body)
-                if index % 2000 == 1999:
-                    staged.flush()
-                    session.flush()
-                    if progress is not None:
-                        progress(index + 1)
-            staged.close()
-            session.flush()
-            return _rows(session)
-    finally:
-        fresh.dispose()
+    with scratch_read_models() as session:
+        project(session, replayed_entries(store, size), progress=progress)
+        return _rows(session)
 
 
 def audit_read_models(

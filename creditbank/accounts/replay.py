@@ -8,11 +8,13 @@ plain sorted rows so a test (or an operator) can assert two sets of read models 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlalchemy import create_engine, delete
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, select
 
 from creditbank.accounts.kinds import Body, parse_body
 from creditbank.accounts.projection import apply_entry
@@ -23,7 +25,7 @@ from creditbank.ledger import SqlLogStore
 from creditbank.ledger.entry import Leaf
 from creditbank.ledger.store import LogStore
 
-__all__ = ["rebuild", "replay", "replayed_entries", "snapshot"]
+__all__ = ["project", "rebuild", "replay", "replayed_entries", "scratch_read_models", "snapshot"]
 
 
 def replayed_entries(store: LogStore, size: int) -> Iterator[tuple[int, Leaf, Body]]:
@@ -43,18 +45,21 @@ def replayed_entries(store: LogStore, size: int) -> Iterator[tuple[int, Leaf, Bo
         yield row.index, leaf, body
 
 
-def replay(
-    store: LogStore, session: Session, *, progress: Callable[[int], None] | None = None
-) -> int:
-    """Apply every log entry to (empty) read models in ``session``; return how many.
+def project(
+    session: Session,
+    entries: Iterable[tuple[int, Leaf, Body]],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Apply ``entries`` in order to the read models in ``session``.
 
     Rows are staged and written one statement per table and thousand entries, as the append path
     writes them (:mod:`creditbank.accounts.staged_rows`): a replay of the whole log is mostly
-    inserts, and one ORM object per row made it several times slower than the ledger audit."""
-    size = store.size()
+    inserts, and one ORM object per row made it several times slower than the ledger audit. Any
+    query (an audit's check between entries) writes the staged rows first."""
     staged = StagedRows(session)
     try:
-        for index, leaf, body in replayed_entries(store, size):
+        for index, leaf, body in entries:
             apply_entry(session, index, leaf, body)
             if index % 1000 == 999:
                 staged.flush()
@@ -64,6 +69,29 @@ def replay(
     finally:
         staged.close()
     session.flush()
+
+
+@contextmanager
+def scratch_read_models() -> Iterator[Session]:
+    """Empty read models in a private in-memory database, for the audits that replay into them."""
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    try:
+        tables = [t.__table__ for t in PROJECTION_TABLES]  # type: ignore[attr-defined]
+        SQLModel.metadata.create_all(engine, tables=tables)
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def replay(
+    store: LogStore, session: Session, *, progress: Callable[[int], None] | None = None
+) -> int:
+    """Apply every log entry to (empty) read models in ``session``; return how many."""
+    size = store.size()
+    project(session, replayed_entries(store, size), progress=progress)
     if progress is not None:
         progress(size)
     return size

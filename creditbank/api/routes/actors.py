@@ -33,6 +33,8 @@ router = APIRouter(tags=["admin"], responses=problem_responses(401, 403, 404, 40
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 TokenIssuer = Annotated[Principal, Depends(require_roles("admin", "registrar"))]
 ActorId = Annotated[str, Path(min_length=1, max_length=128)]
+#: A key id: the first 16 hex digits of the key's SHA-256.
+KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]
 
 
 @router.post("/v1/actors", status_code=201, summary="Register an actor and its public key")
@@ -87,7 +89,7 @@ async def revoke_key(
     writer: WriterDep,
     principal: Admin,
     actor_id: ActorId,
-    key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")],
+    key_id: KeyId,
     payload: SignedEntryIn,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -140,7 +142,7 @@ async def cancel_key_recovery(
     writer: WriterDep,
     principal: KeyHolder,
     actor_id: ActorId,
-    key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")],
+    key_id: KeyId,
     payload: SignedEntryIn,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
