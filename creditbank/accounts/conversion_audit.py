@@ -16,7 +16,7 @@ other entry, and each conversion is judged under the version in force on its ``a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 
@@ -35,7 +35,7 @@ from creditbank.ledger.entry import Leaf, parse_time
 from creditbank.ledger.store import LogStore
 from creditbank.mapping import Catalog, Mapping
 
-__all__ = ["ConversionReport", "audit_conversions"]
+__all__ = ["ConversionCheck", "ConversionReport", "audit_conversions"]
 
 
 @dataclass(frozen=True)
@@ -82,36 +82,64 @@ class _Catalogs:
         return catalog
 
 
+class ConversionCheck:
+    """Re-checks each ``conversion.posted`` of a replay against the state just before it.
+
+    It rides on a replay into scratch read models (``session``): :meth:`entries` passes the
+    replayed entries through unchanged and checks each conversion on the way, so the read-model
+    audit and the conversion re-check of ``creditbank verify`` share one replay of the log.
+    """
+
+    def __init__(self, session: Session, timezone: tzinfo = DEFAULT_TIMEZONE) -> None:
+        self.session = session
+        self.timezone = timezone
+        self.catalogs = _Catalogs()
+        self.snapshot = SessionSnapshot(session, self.catalogs)
+        self.kind = KINDS["conversion.posted"]
+        self.checked = 0
+
+    def entries(
+        self, replayed: Iterable[tuple[int, Leaf, Body]]
+    ) -> Iterator[tuple[int, Leaf, Body]]:
+        for index, leaf, body in replayed:
+            if leaf.entry.type == self.kind.entry_type:
+                now = _clock(leaf, body)
+                self.catalogs.today = now.astimezone(self.timezone).date()
+                _check(
+                    self.session,
+                    self.snapshot,
+                    self.kind.admit,
+                    leaf,
+                    body,
+                    index,
+                    now,
+                    self.timezone,
+                )
+                self.checked += 1
+            yield index, leaf, body
+
+
 def audit_conversions(
     store: LogStore,
     *,
     progress: Callable[[int], None] | None = None,
     timezone: tzinfo = DEFAULT_TIMEZONE,
+    audited: int = 0,
 ) -> ConversionReport:
     """Raise :class:`TamperError` naming the first conversion the rules would have refused.
 
     Everything comes from the log: programmes (the version in force on each conversion's as-of
-    day), mappings, actors and holdings, replayed in order."""
-    catalogs = _Catalogs()
+    day), mappings, actors and holdings, replayed in order. ``audited``: see
+    :func:`~creditbank.accounts.replay.replayed_entries`."""
     size = store.size()
-    checked = 0
-    kind = KINDS["conversion.posted"]
     with scratch_read_models() as session:
-        snapshot = SessionSnapshot(session, catalogs)
-
-        def checked_first() -> Iterator[tuple[int, Leaf, Body]]:
-            """The log's entries, each conversion checked against the state before it applies."""
-            nonlocal checked
-            for index, leaf, body in replayed_entries(store, size):
-                if leaf.entry.type == kind.entry_type:
-                    now = _clock(leaf, body)
-                    catalogs.today = now.astimezone(timezone).date()
-                    _check(session, snapshot, kind.admit, leaf, body, index, now, timezone)
-                    checked += 1
-                yield index, leaf, body
-
-        project(session, checked_first(), progress=progress)
-    return ConversionReport(entries=size, conversions=checked)
+        check = ConversionCheck(session, timezone)
+        project(
+            session,
+            check.entries(replayed_entries(store, size, audited=audited)),
+            progress=progress,
+        )
+    return ConversionReport(entries=size, conversions=check.checked)
 
 
 def _clock(leaf: Leaf, body: object) -> datetime:

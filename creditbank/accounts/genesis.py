@@ -24,7 +24,7 @@ from creditbank.ledger.log import Log
 __all__ = ["bootstrap_admin", "verify_authority"]
 
 
-def verify_authority(engine: Engine) -> AuthorityReport | None:
+def verify_authority(engine: Engine, *, audited: int = 0) -> AuthorityReport | None:
     """Replay who may sign what (accounts/authority.py) when this log is a credit bank's.
 
     The ledger is reusable: a log whose entry 0 is not the credit bank's genesis is audited for
@@ -34,7 +34,7 @@ def verify_authority(engine: Engine) -> AuthorityReport | None:
     first = list(store.leaves(0, 1))
     if not first or first[0].entry_type != "actor.registered" or first[0].actor != SYSTEM_ACTOR:
         return None
-    return audit_authority(store)
+    return audit_authority(store, audited=audited)
 
 
 def bootstrap_admin(

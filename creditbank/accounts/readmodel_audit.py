@@ -16,12 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import tzinfo
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
+from creditbank.accounts.conversion_audit import ConversionCheck
 from creditbank.accounts.replay import project, replayed_entries, scratch_read_models
 from creditbank.accounts.tables import PROJECTION_TABLES, ProjectionStateRow
 from creditbank.errors import TamperError
@@ -59,6 +62,8 @@ class ReadModelReport:
     entries: int
     tables: int
     rows: int
+    #: ``conversion.posted`` entries re-checked in the same replay (None: not asked).
+    conversions: int | None = None
 
 
 def _rows(session: Session) -> Rows:
@@ -117,16 +122,43 @@ def _snapshot(engine: Engine) -> Iterator[Session]:
                 yield session
 
 
-def _derive(store: LogStore, size: int, progress: Callable[[int], None] | None) -> Rows:
+def _derive(
+    store: LogStore,
+    size: int,
+    audited: int,
+    check: tzinfo | None,
+    progress: Callable[[int], None] | None,
+) -> tuple[Rows, int | None]:
+    """The read models a replay of the first ``size`` entries gives; with ``check``, every
+    conversion of the whole log is re-checked on the way, including any the stored read models
+    have not applied yet (the replay goes on past ``size`` after the rows are taken)."""
     with scratch_read_models() as session:
-        project(session, replayed_entries(store, size), progress=progress)
-        return _rows(session)
+        if check is None:
+            project(session, replayed_entries(store, size, audited=audited), progress=progress)
+            return _rows(session), None
+        conversions = ConversionCheck(session, check)
+        stream = conversions.entries(replayed_entries(store, store.size(), audited=audited))
+        project(session, islice(stream, size), progress=progress)
+        rows = _rows(session)
+        project(session, stream)
+        return rows, conversions.checked
 
 
 def audit_read_models(
-    engine: Engine, store: LogStore, *, progress: Callable[[int], None] | None = None
+    engine: Engine,
+    store: LogStore,
+    *,
+    progress: Callable[[int], None] | None = None,
+    audited: int = 0,
+    conversions: tzinfo | None = None,
 ) -> ReadModelReport:
-    """Raise :class:`TamperError` listing the differences between stored and derived models."""
+    """Raise :class:`TamperError` listing the differences between stored and derived models.
+
+    ``audited``: how many leading entries a ledger audit of this run has checked (their replay
+    skips re-deriving canonical bytes). ``conversions``: when given (the configured time zone),
+    every ``conversion.posted`` is re-checked during the same replay
+    (:class:`~creditbank.accounts.conversion_audit.ConversionCheck`), instead of a second one.
+    """
     with _snapshot(engine) as session:
         state = session.get(ProjectionStateRow, 1)
         size = state.applied_size if state is not None else 0
@@ -135,7 +167,7 @@ def audit_read_models(
         raise TamperError(
             f"the read models claim {size} applied entries but the log has {store.size()}"
         )
-    derived = _derive(store, size, progress)
+    derived, checked = _derive(store, size, audited, conversions, progress)
     differences = compare_read_models(stored, derived)
     if differences:
         shown = "\n  ".join(str(d) for d in differences[:_SHOWN])
@@ -147,5 +179,8 @@ def audit_read_models(
     if progress is not None:
         progress(size)
     return ReadModelReport(
-        entries=size, tables=len(derived), rows=sum(len(rows) for rows in derived.values())
+        entries=size,
+        tables=len(derived),
+        rows=sum(len(rows) for rows in derived.values()),
+        conversions=checked,
     )

@@ -28,15 +28,22 @@ from creditbank.ledger.store import LogStore
 __all__ = ["project", "rebuild", "replay", "replayed_entries", "scratch_read_models", "snapshot"]
 
 
-def replayed_entries(store: LogStore, size: int) -> Iterator[tuple[int, Leaf, Body]]:
+def replayed_entries(
+    store: LogStore, size: int, *, audited: int = 0
+) -> Iterator[tuple[int, Leaf, Body]]:
     """The first ``size`` entries of the log, each parsed into its typed body, in order.
 
     The one loop that a rebuild, the read-model audit and the conversion re-check share: an entry
-    that does not parse is a :class:`~creditbank.errors.TamperError` naming its index.
+    that does not parse is a :class:`~creditbank.errors.TamperError` naming its index. The first
+    ``audited`` entries were checked byte for byte by a ledger audit of this same run, so they are
+    decoded without re-deriving their canonical form (:meth:`Leaf.from_audited_bytes`).
     """
     for row in store.leaves(0, size):
         try:
-            leaf = Leaf.from_bytes(row.data)
+            if row.index < audited:
+                leaf = Leaf.from_audited_bytes(row.data)
+            else:
+                leaf = Leaf.from_bytes(row.data)
             body = parse_body(leaf.entry.type, leaf.entry.body)
         except CreditbankError as exc:
             raise TamperError(

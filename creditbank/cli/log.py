@@ -19,7 +19,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from creditbank.accounts.conversion_audit import audit_conversions
 from creditbank.accounts.genesis import bootstrap_admin, verify_authority
 from creditbank.accounts.migrate import current_revision, upgrade
 from creditbank.accounts.readmodel_audit import audit_read_models
@@ -207,12 +206,18 @@ def verify_command(
                 workers=workers,
                 progress=progress,
             )
-        authority = verify_authority(engine)
-        # The read models must equal a fresh replay of the log (issue 11).
-        read_models = audit_read_models(engine, SqlLogStore(engine)) if authority else None
-        # Every conversion.posted re-checked against the rules in force when it was posted.
-        conversions = (
-            audit_conversions(SqlLogStore(engine), timezone=ZoneInfo(settings.timezone))
+        audited = report.tree_size  # leaves the audit just checked: the replays trust them
+        authority = verify_authority(engine, audited=audited)
+        # The read models must equal a fresh replay of the log (issue 11), and every
+        # conversion.posted is re-checked in that same replay against the rules in force when
+        # it was posted (issue 12).
+        read_models = (
+            audit_read_models(
+                engine,
+                SqlLogStore(engine),
+                audited=audited,
+                conversions=ZoneInfo(settings.timezone),
+            )
             if authority is not None
             else None
         )
@@ -236,13 +241,12 @@ def verify_command(
                 style="yellow",
                 highlight=False,
             )
-    if conversions is not None:
+    if read_models is not None:
         console.print(
-            f"OK: {conversions.conversions} conversions re-checked from the log against the "
+            f"OK: {read_models.conversions} conversions re-checked from the log against the "
             "mappings, holdings and caps in force when each was posted",
             highlight=False,
         )
-    if read_models is not None:
         console.print(
             f"OK: the read models equal a replay of the log ({read_models.tables} tables, "
             f"{read_models.rows} rows, {read_models.entries} entries)",

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from creditbank.accounts.conversion_audit import audit_conversions
+from creditbank.accounts.readmodel_audit import audit_read_models
 from creditbank.errors import RuleViolation, TamperError
 from creditbank.ledger.sql import SqlLogStore
 from tests.api.world import World, unique
@@ -50,8 +51,11 @@ def _conversion(world: World, learner_id: str, certificates: dict[str, str]) -> 
 def test_the_demo_ledger_conversions_all_hold(sqlite_world: World) -> None:
     world = sqlite_world
     world.new_conversion()
-    report = audit_conversions(SqlLogStore(world.bank.engine))
+    store = SqlLogStore(world.bank.engine)
+    report = audit_conversions(store)
     assert report.conversions >= 2 and report.entries == world.bank.log.size()
+    combined = audit_read_models(world.bank.engine, store, audited=store.size(), conversions=UTC)
+    assert combined.conversions == report.conversions
 
 
 def test_a_cap_breaking_conversion_appended_behind_the_back_is_named(
@@ -83,3 +87,10 @@ def test_a_cap_breaking_conversion_appended_behind_the_back_is_named(
     assert found.value.index == index
     assert "cap-exceeded" in str(found.value) and f"entry {index}" in str(found.value)
     assert clean.entries == index
+    # What `creditbank verify` runs: the re-check riding on the read-model audit's replay, with
+    # the leaves trusted as an audit just checked them, still reaches the entry the read models
+    # never applied.
+    store = SqlLogStore(world.bank.engine)
+    with pytest.raises(TamperError) as again:
+        audit_read_models(world.bank.engine, store, audited=store.size(), conversions=UTC)
+    assert again.value.index == index and "cap-exceeded" in str(again.value)
