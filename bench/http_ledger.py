@@ -46,11 +46,11 @@ from creditbank.accounts.identity import Identity, commitment_of
 from creditbank.accounts.kinds import parse_body
 from creditbank.accounts.migrate import upgrade
 from creditbank.accounts.projection import apply_entry
+from creditbank.accounts.seeding import programme_body
 from creditbank.accounts.tables import LearnerIdentityRow
 from creditbank.accounts.tokens import issue_token
 from creditbank.accounts.wiring import shipped_data_dir
 from creditbank.client import EntrySigner
-from creditbank.demo.programmes import programme_body
 from creditbank.ledger.checkpoint import NoteSigner
 from creditbank.ledger.database import make_engine
 from creditbank.ledger.entry import SignedEntry, public_key_to_b64

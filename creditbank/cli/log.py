@@ -19,10 +19,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from creditbank.accounts.genesis import bootstrap_admin, verify_authority
+from creditbank.accounts.genesis import Genesis, bootstrap_admin, verify_authority
 from creditbank.accounts.migrate import current_revision, upgrade
 from creditbank.accounts.readmodel_audit import audit_read_models
 from creditbank.accounts.replay import rebuild
+from creditbank.accounts.seeding import read_seed_programmes
+from creditbank.accounts.wiring import shipped_data_dir
 from creditbank.cli import log_keys
 from creditbank.cli.common import (
     DbOption,
@@ -36,6 +38,7 @@ from creditbank.cli.common import (
 )
 from creditbank.config import Settings
 from creditbank.credentials.issuer import ensure_issuing_key
+from creditbank.errors import InputError
 from creditbank.ledger import SqlLogStore
 from creditbank.ledger.checkpoint import NoteVerifier
 from creditbank.ledger.maintenance import (
@@ -45,6 +48,7 @@ from creditbank.ledger.maintenance import (
     verify_ledger,
 )
 from creditbank.ledger.private_files import private_folder, private_sqlite_file
+from creditbank.mapping import Programme
 
 __all__ = ["PROGRESS_THRESHOLD", "app", "resolve_origin"]
 
@@ -75,8 +79,26 @@ def init_command(
     admin_id: Annotated[
         str, typer.Option(metavar="ID", help="Actor id of the first admin.")
     ] = "admin",
+    seed: Annotated[
+        bool,
+        typer.Option(
+            "--seed",
+            help="With --admin-key: also register each institution of --programmes, a registrar "
+            "of it (key beside the admin key, a token) and its programmes, as signed entries.",
+        ),
+    ] = False,
+    programmes_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--programmes",
+            metavar="FILE",
+            help="The programmes CSV --seed registers (default: the shipped programmes.csv).",
+        ),
+    ] = None,
 ) -> None:
     """Create the database (migrations), the log key and, with --admin-key, the genesis."""
+    # The whole file is checked before anything (database, key, genesis) is made.
+    programmes = _seed_programmes(seed, programmes_file, admin_key)
     settings = Settings()
     key_file = log_key_file or settings.log_key_file
     passphrase = secret(settings.log_key_passphrase)
@@ -87,6 +109,7 @@ def init_command(
     private_folder(key_file.parent)
     if admin_key is not None:
         private_folder(admin_key.parent)
+    genesis: Genesis | None = None
     with engine_for(url) as engine:
         # The whole schema (log tables, triggers, read models) through the Alembic history.
         upgrade(engine)
@@ -99,7 +122,7 @@ def init_command(
             now=now(),
         )
         if admin_key is not None:
-            admin = bootstrap_admin(
+            genesis = bootstrap_admin(
                 engine,
                 log_key_file=key_file,
                 log_key_passphrase=passphrase,
@@ -108,6 +131,7 @@ def init_command(
                 admin_key=admin_key,
                 admin_key_passphrase=secret(settings.key_passphrase),
                 insecure=insecure_dev_key,
+                seed=programmes,
             )
     if result.created_key:
         if passphrase is None:
@@ -124,13 +148,49 @@ def init_command(
         insecure=insecure_dev_key,
     ):
         err.print(f"created credential-issuing key {credential_key} (mode 0600)", highlight=False)
-    if admin_key is not None:
+    if genesis is not None:
         err.print(
             f"genesis: registered admin {admin_id} with the key in {admin_key}; its API token "
-            f"(shown once, stored hashed):\n{admin}",
+            f"(shown once, stored hashed):\n{genesis.admin_token}",
             highlight=False,
         )
+        _print_seeded(err, genesis)
     typer.echo(result.vkey)
+
+
+def _seed_programmes(
+    seed: bool, programmes_file: Path | None, admin_key: Path | None
+) -> tuple[Programme, ...]:
+    """The programmes ``--seed`` registers, read and checked whole; none without ``--seed``."""
+    if (seed or programmes_file is not None) and admin_key is None:
+        raise InputError(
+            "--seed 须与 --admin-key 同用：目录只在空日志的创世时登记 / --seed needs "
+            "--admin-key: the catalogue is registered at genesis, on an empty log"
+        )
+    if programmes_file is not None and not seed:
+        raise InputError("--programmes 须与 --seed 同用 / --programmes needs --seed")
+    if not seed:
+        return ()
+    return read_seed_programmes(programmes_file or shipped_data_dir() / "programmes.csv")
+
+
+def _print_seeded(err: Console, genesis: Genesis) -> None:
+    """Each seeded institution's registrar, its key file and token, on stderr like the admin's."""
+    for seeded in genesis.seeded:
+        err.print(
+            f"seed: registered institution {seeded.code} (key {seeded.key_file}), registrar "
+            f"{seeded.registrar_id} (key {seeded.registrar_key_file}) and its "
+            f"{len(seeded.programmes)} programmes; the registrar's API token (shown once, "
+            f"stored hashed):\n{seeded.token}",
+            highlight=False,
+        )
+    if genesis.seeded:
+        total = sum(len(s.programmes) for s in genesis.seeded)
+        err.print(
+            f"seed: {total} programmes registered (version 1) by "
+            f"{len(genesis.seeded)} registrar(s)",
+            highlight=False,
+        )
 
 
 @db_app.command("upgrade")

@@ -1,8 +1,10 @@
 """Filling an empty ledger with the demo's actors, mappings, learners and conversions.
 
 Every entry is built and signed by :class:`creditbank.client.EntrySigner`, the signer the HTTP
-client and the benchmarks use, and appended through :meth:`CreditBank.submit_many`, the same write
-path the API uses; nothing is written to the database behind the ledger's back.
+client and the benchmarks use, except the institution, its registrar and the shipped programmes,
+which :mod:`creditbank.accounts.seeding` registers as ``creditbank init --seed`` does. All are
+appended through :meth:`CreditBank.submit_many`, the same write path the API uses; nothing is
+written to the database behind the ledger's back.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.identity import Identity, commitment_of, new_learner_id, new_salt
+from creditbank.accounts.seeding import plan_seed, seed_catalogue
 from creditbank.client import EntrySigner
-from creditbank.demo.programmes import programme_body
 from creditbank.demo.setup import DemoActor, DemoLearner, DemoSetup
 from creditbank.errors import ConflictError, InputError
 from creditbank.ledger.entry import SignedEntry, public_key_to_b64
@@ -132,38 +134,15 @@ def build_demo(bank: CreditBank, data_dir: Path, *, base_url: str, map_dir: Path
                 },
             )
         )
-    # The institution (its id is the code programmes use) and a registrar belonging to it.
-    institution_key, _ = keys.new(INSTITUTION)
-    registrations.append(
-        admin.sign(
-            "actor.registered",
-            {
-                "actor_id": INSTITUTION,
-                "role": "institution",
-                "name": "上海开放大学 (Shanghai Open University)",
-                "public_key": public_key_to_b64(institution_key.public_key()),
-            },
-        )
-    )
-    registrar_key, registrar_path = keys.new("reg-sou")
-    registrar = _signer("reg-sou", registrar_key, now)
-    registrations.append(
-        admin.sign(
-            "actor.registered",
-            {
-                "actor_id": "reg-sou",
-                "role": "registrar",
-                "name": "上海开放大学学分银行 (registrar)",
-                "public_key": public_key_to_b64(registrar_key.public_key()),
-                "institution": INSTITUTION,
-            },
-        )
-    )
     bank.submit_many(registrations)
-    # SOU's registrar registers the shipped programmes (version 1 each): the catalogue is the log's.
-    bank.submit_many(
-        [registrar.sign("programme.registered", programme_body(p)) for p in catalog.programmes]
+    # The institution (its id is the code programmes use), a registrar belonging to it, and the
+    # shipped programmes registered by that registrar, as `creditbank init --seed` does.
+    seeds = plan_seed(catalog.programmes, keys.folder)
+    registrar_keys = seed_catalogue(
+        bank, seeds, admin_id="admin", admin_key=admin_key, passphrase=None, insecure=True
     )
+    sou = next(seeded for seeded in seeds if seeded.code == INSTITUTION)
+    registrar = _signer(sou.registrar_id, registrar_keys[sou.registrar_id], now)
 
     # Providers propose their mappings; SOU's registrar approves every shipped one.
     for name in provider_names:
@@ -314,9 +293,7 @@ def build_demo(bank: CreditBank, data_dir: Path, *, base_url: str, map_dir: Path
             actor(provider_signers[name], "provider", name, provider_paths[name])
             for name in provider_names
         ),
-        registrars=(
-            actor(registrar, "registrar", "上海开放大学学分银行 (registrar)", registrar_path),
-        ),
+        registrars=(actor(registrar, "registrar", sou.names[1], sou.registrar_key_file),),
         learners=tuple(
             DemoLearner(
                 learner_id,

@@ -28,9 +28,9 @@ from sqlmodel import Session, col, select
 from creditbank.accounts.authority import audit_authority
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.replay import rebuild, snapshot
+from creditbank.accounts.seeding import programme_body
 from creditbank.accounts.tables import MappingRow
 from creditbank.accounts.wiring import create_schema, load_programmes, shipped_data_dir
-from creditbank.demo.programmes import programme_body
 from creditbank.ledger.audit import audit_log
 from creditbank.ledger.checkpoint import NoteSigner
 from creditbank.ledger.entry import Entry, public_key_to_b64, sign_entry

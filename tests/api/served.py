@@ -35,10 +35,10 @@ from creditbank.accounts.authority import audit_authority
 from creditbank.accounts.bank import CreditBank
 from creditbank.accounts.identity import Identity, commitment_of, new_learner_id, new_salt
 from creditbank.accounts.replay import rebuild, snapshot
+from creditbank.accounts.seeding import programme_body
 from creditbank.accounts.tables import CertificateRow
 from creditbank.accounts.wiring import create_schema, load_programmes, shipped_data_dir
 from creditbank.client.signer import EntrySigner
-from creditbank.demo.programmes import programme_body
 from creditbank.ledger.audit import audit_log
 from creditbank.ledger.checkpoint import NoteSigner, NoteVerifier
 from creditbank.ledger.entry import SignedEntry, public_key_to_b64
