@@ -102,7 +102,7 @@ def init_command(
     settings = Settings()
     key_file = log_key_file or settings.log_key_file
     passphrase = secret(settings.log_key_passphrase)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)  # paths and tokens are copied whole
     require_key_protection(key_file, passphrase=passphrase, insecure=insecure_dev_key)
     url = db or settings.database_url
     private_sqlite_file(url)  # 0600 (and a new folder 0700) before SQLite creates anything

@@ -70,6 +70,10 @@ PROVIDER = "prov-load"
 REGISTRAR = "reg-load"
 FACTORY = "creditbank.api.app:create_app_from_settings"
 
+#: One client for the polls and retries: ``httpx.get`` builds a client, and with it a TLS context
+#: that loads the CA bundle (about 30 ms), on every call; the crash tests made hundreds.
+_HTTP = httpx.Client()
+
 
 @dataclass(frozen=True)
 class ServedLedger:
@@ -222,7 +226,7 @@ class Server:
         while True:
             assert self.process.poll() is None, f"the server exited: {self.output()}"
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                if _HTTP.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return time.monotonic() - started
             except httpx.TransportError:
                 pass
@@ -304,7 +308,7 @@ def post_certificates(
 def resend(ledger: ServedLedger, url: str, posted: Posted) -> httpx.Response:
     """Send the very same signed entry again (what a client does after losing an answer)."""
     headers = {"Authorization": f"Bearer {ledger.provider_token}"}
-    return httpx.post(
+    return _HTTP.post(
         f"{url}/v1/certificates", json=posted.signed.to_json(), headers=headers, timeout=30
     )
 
