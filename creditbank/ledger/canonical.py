@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -145,11 +146,39 @@ def parse_canonical(data: bytes) -> Any:
 
     Used when bytes arrive from outside (a stored leaf, a transcript): what was signed or hashed
     must be exactly what we re-derive, never a re-serialisation of something close to it.
+
+    Every leaf of an audit comes through here, so the common case skips :func:`canonical_bytes`'
+    walk over the parsed value: floats and integers outside the exact range are refused while
+    parsing, and without characters outside the BMP (no 4-byte UTF-8 sequence in ``data``) the C
+    encoder's output is the canonical form. Anything else takes the general path.
     """
-    value = parse_json(data)
-    if canonical_bytes(value) != data:
+    if data.isascii() or _ASTRAL.search(data) is None:
+        try:
+            value = _STRICT.decode(data.decode("utf-8"))
+            encoded = _FAST.encode(value).encode("utf-8")
+        except (UnicodeError, json.JSONDecodeError) as exc:
+            raise EncodingError(f"not valid UTF-8 JSON: {exc}") from exc
+    else:
+        value = parse_json(data)
+        encoded = canonical_bytes(value)
+    if encoded != data:
         raise EncodingError("bytes are valid JSON but not in RFC 8785 canonical form")
     return value
+
+
+#: A lead byte of a 4-byte UTF-8 sequence: a character outside the Basic Multilingual Plane.
+_ASTRAL = re.compile(b"[\xf0-\xf4]")
+
+
+def _exact_int(text: str) -> int:
+    value = int(text)
+    if not -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+        raise EncodingError(f"integer {text} is outside the exact JSON range")
+    return value
+
+
+def _refuse_float(text: str) -> Any:
+    raise EncodingError(f"floats are not allowed (got {text})")
 
 
 def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -161,5 +190,8 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return members
 
 
-def _refuse_float(text: str) -> Any:
-    raise EncodingError(f"floats are not allowed (got {text})")
+#: The parser of :func:`parse_canonical`'s common case, built once (``json.loads`` with hooks
+#: builds a decoder per call).
+_STRICT = json.JSONDecoder(
+    parse_float=_refuse_float, parse_int=_exact_int, object_pairs_hook=_unique_members
+)

@@ -33,7 +33,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from creditbank.errors import EntryFormatError, SignatureError
-from creditbank.ledger.canonical import canonical_bytes, canonical_object, parse_json
+from creditbank.ledger.canonical import (
+    canonical_bytes,
+    canonical_object,
+    parse_canonical,
+)
 
 __all__ = [
     "ENTRY_DOMAIN",
@@ -147,7 +151,10 @@ class Entry:
         )
 
     @classmethod
-    def from_json(cls, obj: Any) -> Entry:
+    def from_json(cls, obj: Any, *, canonical: bytes | None = None) -> Entry:
+        """Check and build an entry. ``canonical`` is for callers that cut the entry's bytes out
+        of a canonical encoding they have checked (:meth:`Leaf.from_bytes`); anyone else leaves
+        it out and the bytes are encoded here."""
         obj = _require_keys(obj, {"type", "actor", "claimed_at", "nonce", "body"}, "entry")
         if not isinstance(obj["type"], str) or not _TYPE.match(obj["type"]):
             raise EntryFormatError("entry.type must look like 'certificate.issued'")
@@ -165,7 +172,7 @@ class Entry:
             claimed_at=data["claimed_at"],
             nonce=data["nonce"],
             body=data["body"],
-            canonical=canonical_bytes(data),
+            canonical=canonical if canonical is not None else canonical_bytes(data),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -196,7 +203,9 @@ class SignedEntry:
         return key_id_of(self.public_key)
 
     @classmethod
-    def from_json(cls, obj: Any) -> SignedEntry:
+    def from_json(cls, obj: Any, *, canonical: bytes | None = None) -> SignedEntry:
+        """``canonical``: the entry's canonical bytes when the caller already holds them (a
+        slice of canonical leaf bytes); see :meth:`Entry.from_json`."""
         obj = _require_keys(obj, {"entry", "signature"}, "signed entry")
         sig = _require_keys(obj["signature"], {"alg", "public_key", "sig"}, "signature")
         if sig["alg"] != SIGNATURE_ALG:
@@ -204,7 +213,9 @@ class SignedEntry:
         _cached_public_key(sig["public_key"])
         _decode_sig(sig["sig"])
         return cls(
-            entry=Entry.from_json(obj["entry"]), public_key=sig["public_key"], signature=sig["sig"]
+            entry=Entry.from_json(obj["entry"], canonical=canonical),
+            public_key=sig["public_key"],
+            signature=sig["sig"],
         )
 
     def signature_json(self) -> dict[str, str]:
@@ -279,6 +290,17 @@ class LearnerLink:
         return cls(learner, seq, raw)
 
 
+def _entry_bytes(data: bytes) -> bytes:
+    """The ``entry`` member's value inside canonical leaf bytes.
+
+    Canonical members sort as ``chain``, ``entry``, ``integrated_at``, ``signature``: the entry
+    starts after the first ``"entry":`` (a learner link cannot contain one) and ends before the
+    last ``,"integrated_at":"`` (neither the time stamp nor the signature can contain one). Only
+    valid on bytes already known to be canonical."""
+    start = data.index(b'"entry":') + len(b'"entry":')
+    return data[start : data.rindex(b',"integrated_at":"')]
+
+
 @dataclass(frozen=True, eq=False)
 class Leaf:
     """The object the log commits to; ``data`` is exactly the stored, hashed bytes."""
@@ -306,19 +328,21 @@ class Leaf:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Leaf:
-        """Parse stored or received leaf bytes; they must be canonical, byte for byte."""
-        obj = parse_json(data)
+        """Parse stored or received leaf bytes; they must be canonical, byte for byte.
+
+        The whole leaf is checked against its canonical encoding once (:func:`parse_canonical`);
+        the entry's canonical bytes, which its signature covers, are then a slice of ``data``
+        rather than a second encoding (the audit parses every leaf of the log)."""
+        obj = parse_canonical(data)
         base = {"entry", "integrated_at", "signature"}
         chained = isinstance(obj, Mapping) and "chain" in obj
         obj = _require_keys(obj, base | {"chain"} if chained else base, "leaf")
         parse_time(obj["integrated_at"], "leaf.integrated_at")
-        signed = SignedEntry.from_json({"entry": obj["entry"], "signature": obj["signature"]})
+        signed = SignedEntry.from_json(
+            {"entry": obj["entry"], "signature": obj["signature"]}, canonical=_entry_bytes(data)
+        )
         chain = LearnerLink.from_json(obj["chain"]) if chained else None
-        leaf = cls.wrap_at(signed, obj["integrated_at"], chain)
-        # Rebuilding from canonical parts is byte-identical only if ``data`` was canonical.
-        if leaf.data != data:
-            raise EntryFormatError("leaf bytes are not in RFC 8785 canonical form")
-        return leaf
+        return cls(signed=signed, integrated_at=obj["integrated_at"], data=data, chain=chain)
 
     @classmethod
     def from_audited_bytes(cls, data: bytes) -> Leaf:
@@ -334,15 +358,13 @@ class Leaf:
         """
         obj = json.loads(data)
         raw_entry, raw_sig, raw_chain = obj["entry"], obj["signature"], obj.get("chain")
-        start = data.index(b'"entry":') + len(b'"entry":')
-        end = data.rindex(b',"integrated_at":"')
         entry = Entry(
             type=raw_entry["type"],
             actor=raw_entry["actor"],
             claimed_at=raw_entry["claimed_at"],
             nonce=raw_entry["nonce"],
             body=raw_entry["body"],
-            canonical=data[start:end],
+            canonical=_entry_bytes(data),
         )
         signed = SignedEntry(
             entry=entry, public_key=raw_sig["public_key"], signature=raw_sig["sig"]

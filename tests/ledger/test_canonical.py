@@ -129,6 +129,10 @@ def test_non_json_values_are_refused(value: Any) -> None:
         b"01",
         b"\xff",
         b"{",
+        b'{"a":9007199254740992}',  # beyond the exact range (2**53)
+        b"[-9007199254740992]",
+        '{"a":1,"\uff61":3,"😀":2}'.encode(),  # code-point order; JCS sorts by UTF-16 unit
+        b'"\\ud800"',  # a lone surrogate
     ],
 )
 def test_parse_canonical_refuses_non_canonical_bytes(data: bytes) -> None:
@@ -139,6 +143,9 @@ def test_parse_canonical_refuses_non_canonical_bytes(data: bytes) -> None:
 def test_parse_canonical_accepts_canonical_bytes() -> None:
     data = '{"a":[true,null,-3],"é":"\\n"}'.encode()
     assert parse_canonical(data) == {"a": [True, None, -3], "é": "\n"}
+    astral = '{"a":1,"😀":2,"\uff61":3}'.encode()  # UTF-16 order: U+D83D sorts before U+FF61
+    assert parse_canonical(astral) == {"a": 1, "😀": 2, "\uff61": 3}
+    assert parse_canonical(b"[9007199254740991]") == [2**53 - 1]
 
 
 # --- properties --------------------------------------------------------------------------------
