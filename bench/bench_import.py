@@ -94,7 +94,7 @@ def main() -> None:
         )  # fmt: skip
         rows.append(_kill_and_resume(server.url, ledger, folder, engine, args))
         client.close()
-    print(f"machine: {machine()}; load {load()} (shared by 7 engineers); SQLite, 1 worker")
+    print(f"machine: {machine()}; load {load()}; SQLite, 1 worker")
     print_table(rows, first="case")
     sys.exit(0 if all(r.ok for r in rows) else 1)
 

@@ -35,7 +35,8 @@ __all__ = ["Difference", "ReadModelReport", "audit_read_models", "compare_read_m
 #: How many differences a failure lists (the first one is what matters; the rest give scale).
 _SHOWN = 20
 
-Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
+#: table name -> (its column names, {primary key: the row's values in column order})
+Rows = dict[str, tuple[tuple[str, ...], dict[tuple[Any, ...], tuple[Any, ...]]]]
 
 
 @dataclass(frozen=True)
@@ -67,43 +68,49 @@ class ReadModelReport:
 
 
 def _rows(session: Session) -> Rows:
-    """Every projection row as column values, read as plain Core rows: building an ORM object
-    per row cost more than the replay itself on a big log."""
+    """Every projection row as a tuple of column values, by primary key, read as plain Core rows:
+    building an ORM object (or a dict) per row cost more than the replay itself on a big log."""
     out: Rows = {}
     conn = session.connection()
     for table in PROJECTION_TABLES:
         core = table.__table__  # type: ignore[attr-defined]
-        columns = [c.name for c in core.columns]
+        columns = tuple(c.name for c in core.columns)
         keys = [columns.index(c.name) for c in core.primary_key.columns]
-        rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for row in conn.execute(sa_select(core)):
-            rows[tuple(row[k] for k in keys)] = dict(zip(columns, row, strict=True))
-        out[str(table.__tablename__)] = rows
+            rows[tuple(row[k] for k in keys)] = tuple(row)
+        out[str(table.__tablename__)] = (columns, rows)
     return out
 
 
 def compare_read_models(stored: Rows, derived: Rows) -> list[Difference]:
     """Every difference, tables in projection order, keys sorted within a table.
 
-    Rows are compared unsorted (sorting every key of a big log by ``repr`` cost seconds); only
-    the differences found are put in order."""
+    Rows are compared unsorted, as tuples (sorting every key of a big log by ``repr`` cost
+    seconds); only the differences found are named column by column and put in order."""
     found: list[Difference] = []
-    for table, derived_rows in derived.items():
-        stored_rows = stored.get(table, {})
+    for table, (columns, derived_rows) in derived.items():
+        stored_rows = stored[table][1] if table in stored else {}
         differences: list[Difference] = []
         for key in stored_rows.keys() | derived_rows.keys():
             mine, theirs = stored_rows.get(key), derived_rows.get(key)
             if mine == theirs:
                 continue
             if mine is None or theirs is None:
-                differences.append(Difference(table, key, None, mine, theirs))
+                differences.append(
+                    Difference(table, key, None, _named(columns, mine), _named(columns, theirs))
+                )
                 continue
-            for column, value in theirs.items():
-                if mine.get(column) != value:
-                    differences.append(Difference(table, key, column, mine.get(column), value))
+            for column, value, was in zip(columns, theirs, mine, strict=True):
+                if was != value:
+                    differences.append(Difference(table, key, column, was, value))
         differences.sort(key=lambda d: repr(d.key))  # stable: columns keep their order
         found += differences
     return found
+
+
+def _named(columns: tuple[str, ...], row: tuple[Any, ...] | None) -> dict[str, Any] | None:
+    return None if row is None else dict(zip(columns, row, strict=True))
 
 
 @contextmanager
@@ -181,6 +188,6 @@ def audit_read_models(
     return ReadModelReport(
         entries=size,
         tables=len(derived),
-        rows=sum(len(rows) for rows in derived.values()),
+        rows=sum(len(rows) for _, rows in derived.values()),
         conversions=checked,
     )

@@ -356,7 +356,7 @@ class Leaf:
         ``signature``, and neither the link before the entry nor the stamp and signature after it
         can contain the markers searched for. Never call this on bytes nobody audited.
         """
-        obj = json.loads(data)
+        obj = json.loads(data.decode("utf-8"))  # str: json.loads(bytes) sniffs the encoding
         raw_entry, raw_sig, raw_chain = obj["entry"], obj["signature"], obj.get("chain")
         entry = Entry(
             type=raw_entry["type"],
