@@ -30,7 +30,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pymerkle import InmemoryTree
-from report import CORES, Row, load, machine, print_table, say
+from report import CORES, Row, load, machine, print_table, say, warm_page_cache
 
 from creditbank.ledger import merkle, merkle_verify
 from creditbank.ledger.audit import audit_log
@@ -200,14 +200,6 @@ def latencies(call: Callable[[int], object], args: Sequence[int]) -> tuple[float
         times.append((time.perf_counter_ns() - started) / 1e6)
     times.sort()
     return statistics.median(times), times[int(0.99 * (len(times) - 1))]
-
-
-def warm_page_cache(path: Path) -> None:
-    """Read the database file once, so proofs are timed as a running server sees them: from the
-    OS page cache, not from a disk that other processes have just been using."""
-    with path.open("rb") as handle:
-        while handle.read(8 << 20):
-            pass
 
 
 def bench_proofs(sizes: Sequence[int], samples: int = 1000) -> list[Row]:
