@@ -352,10 +352,16 @@ class Leaf:
         The replays that follow the ledger audit in ``creditbank verify`` (authority, read models,
         conversions) read every leaf again; re-deriving its canonical form each time was most of
         their cost. Here the JSON is only decoded, and the entry's canonical bytes are cut out of
-        ``data``: in canonical form the members sort as ``chain``, ``entry``, ``integrated_at``,
-        ``signature``, and neither the link before the entry nor the stamp and signature after it
-        can contain the markers searched for. Never call this on bytes nobody audited.
+        ``data`` (:func:`_entry_bytes`). Never call this on bytes nobody audited; bytes that
+        changed since (they are read again) and no longer have a leaf's shape are refused.
         """
+        try:
+            return cls._decoded(data)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise EntryFormatError(f"leaf bytes changed since they were audited: {exc}") from exc
+
+    @classmethod
+    def _decoded(cls, data: bytes) -> Leaf:
         obj = json.loads(data.decode("utf-8"))  # str: json.loads(bytes) sniffs the encoding
         raw_entry, raw_sig, raw_chain = obj["entry"], obj["signature"], obj.get("chain")
         entry = Entry(

@@ -295,3 +295,11 @@ def test_audited_leaf_decoding_equals_the_checked_parse(
     assert fast.chain == checked.chain
     assert fast.signed.key_id == checked.signed.key_id
     fast.signed.verify()
+
+
+@pytest.mark.parametrize("data", [b"not json", b"[]", b'{"entry":{}}', b"\xff"])
+def test_audited_decoding_refuses_bytes_that_are_no_longer_a_leaf(data: bytes) -> None:
+    """Bytes changed behind the audit's back between its check and a replay are refused as a
+    format error (the replay names the entry), never a crash with a traceback."""
+    with pytest.raises(EntryFormatError, match="changed since they were audited"):
+        Leaf.from_audited_bytes(data)
