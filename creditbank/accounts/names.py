@@ -7,6 +7,7 @@ no query on the read path.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import monotonic
@@ -56,8 +57,10 @@ class NameIndex:
 class NameCache:
     """A :class:`NameIndex` rebuilt at most every ``ttl`` seconds (names change rarely).
 
-    Thread-safe enough for its job: two threads may both rebuild after expiry; both results are
-    equal and either one wins.
+    One thread loads at a time; the others wait for its result. Without that, the first burst of
+    requests on a fresh server (or the first after expiry) each loaded the whole index at once:
+    64 concurrent balance reads on PostgreSQL queued every pool thread behind every pool
+    connection, and no read finished for seconds (docs/benchmarks.md).
     """
 
     def __init__(self, load: Callable[[], NameIndex], ttl: float) -> None:
@@ -65,6 +68,7 @@ class NameCache:
         self._ttl = ttl
         self._value: NameIndex | None = None
         self._at = 0.0
+        self._loading = threading.Lock()
 
     def current(self) -> NameIndex | None:
         """The index if it is still fresh, else None (without loading: the caller decides where
@@ -74,7 +78,12 @@ class NameCache:
         return self._value
 
     def get(self) -> NameIndex:
-        now = monotonic()
-        if self._value is None or now - self._at > self._ttl:
-            self._value, self._at = self._load(), now
-        return self._value
+        fresh = self.current()
+        if fresh is not None:
+            return fresh
+        with self._loading:
+            fresh = self.current()  # loaded by the thread this one waited for
+            if fresh is None:
+                fresh = self._load()
+                self._value, self._at = fresh, monotonic()
+            return fresh
