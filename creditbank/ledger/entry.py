@@ -357,7 +357,7 @@ class Leaf:
         """
         try:
             return cls._decoded(data)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (EntryFormatError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise EntryFormatError(f"leaf bytes changed since they were audited: {exc}") from exc
 
     @classmethod
@@ -375,14 +375,7 @@ class Leaf:
         signed = SignedEntry(
             entry=entry, public_key=raw_sig["public_key"], signature=raw_sig["sig"]
         )
-        chain = None
-        if raw_chain is not None:
-            prev = raw_chain["prev"]
-            chain = LearnerLink(
-                raw_chain["learner"],
-                raw_chain["seq"],
-                base64.b64decode(prev) if prev is not None else None,
-            )
+        chain = LearnerLink.from_json(raw_chain) if raw_chain is not None else None
         return cls(signed=signed, integrated_at=obj["integrated_at"], data=data, chain=chain)
 
     def with_chain(self, chain: LearnerLink) -> Leaf:
