@@ -133,10 +133,12 @@ def _utf16(name: str) -> bytes:
 def parse_json(data: bytes) -> Any:
     """Parse UTF-8 JSON bytes, refusing floats (they have no place in an entry) and duplicate
     member names (which parsers resolve differently, so the bytes would read two ways)."""
+    return _decoded(data, _JSON)
+
+
+def _decoded(data: bytes, decoder: json.JSONDecoder) -> Any:
     try:
-        return json.loads(
-            data.decode("utf-8"), parse_float=_refuse_float, object_pairs_hook=_unique_members
-        )
+        return decoder.decode(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EncodingError(f"not valid UTF-8 JSON: {exc}") from exc
 
@@ -153,11 +155,11 @@ def parse_canonical(data: bytes) -> Any:
     encoder's output is the canonical form. Anything else takes the general path.
     """
     if data.isascii() or _ASTRAL.search(data) is None:
+        value = _decoded(data, _STRICT)
         try:
-            value = _STRICT.decode(data.decode("utf-8"))
             encoded = _FAST.encode(value).encode("utf-8")
-        except (UnicodeError, json.JSONDecodeError) as exc:
-            raise EncodingError(f"not valid UTF-8 JSON: {exc}") from exc
+        except UnicodeEncodeError as exc:  # lone surrogates
+            raise EncodingError(f"not canonicalisable: {exc}") from exc
     else:
         value = parse_json(data)
         encoded = canonical_bytes(value)
@@ -190,8 +192,10 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return members
 
 
-#: The parser of :func:`parse_canonical`'s common case, built once (``json.loads`` with hooks
-#: builds a decoder per call).
+#: The parsers, built once (``json.loads`` with hooks builds a decoder per call):
+#: :func:`parse_json`'s, and :func:`parse_canonical`'s common case, which also refuses integers
+#: outside the exact range while parsing.
+_JSON = json.JSONDecoder(parse_float=_refuse_float, object_pairs_hook=_unique_members)
 _STRICT = json.JSONDecoder(
     parse_float=_refuse_float, parse_int=_exact_int, object_pairs_hook=_unique_members
 )
